@@ -1,0 +1,27 @@
+//! The safe core: cell math, shapes and compartments. No `unsafe`, no FFI types.
+
+pub mod bernoulli;
+pub mod cell;
+pub mod error;
+pub mod layout;
+pub mod metadata;
+pub mod real;
+pub mod spec;
+
+pub use cell::{Cell, MAX_COMPARTMENTS};
+pub use error::CellError;
+pub use layout::{Layout, UnitShape};
+pub use real::{Dtype, Real};
+pub use spec::{CellKind, CompartmentSpec, Role, Slot};
+
+/// Creates ngc-learn's `BernoulliErrorCell(name, n_units, batch_size, input_logits, shape)`.
+pub fn bernoulli_error_cell<T: Real>(
+    name: &str,
+    n_units: usize,
+    batch_size: usize,
+    input_logits: bool,
+    shape: Option<[usize; 3]>,
+) -> Result<Cell<T>, CellError> {
+    let layout = Layout::new(n_units, batch_size, shape)?;
+    Cell::new(name, CellKind::Bernoulli { input_logits }, layout)
+}
