@@ -131,7 +131,7 @@ mod tests {
         assert_eq!(f32::CLIP_LO, 1.0e-4_f32);
         assert_eq!(f32::CLIP_HI, 0.9999_f32);
         // 1 - 0.9999f is not 1e-4 in float32: the asymmetry the reference has.
-        assert_eq!(1.0_f32 - f32::CLIP_HI, 1.000_165_9e-4_f32);
+        assert_eq!(1.0_f32 - f32::CLIP_HI, 1.000_165_94e-4_f32);
         assert_eq!(f64::CLIP_LO, 1e-4);
         assert_eq!(f64::CLIP_HI, 0.9999);
     }

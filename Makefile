@@ -1,0 +1,26 @@
+# Convenience targets; everything is plain cargo + cc underneath.
+CC ?= cc
+CFLAGS ?= -O2 -std=c99 -Wall -Wextra -pedantic
+OUT ?= target/demo
+
+.PHONY: demo quickstart test lib
+
+lib:
+	cargo build --release
+
+# Build the library and run the main C demo (learns 8x8 bars; writes PGM images to $(OUT)).
+demo: lib
+	mkdir -p $(OUT)
+	$(CC) $(CFLAGS) -Iinclude examples/c/bars.c -Ltarget/release -lngc_cells -lm \
+	    -Wl,-rpath,$(CURDIR)/target/release -o $(OUT)/bars
+	$(OUT)/bars 30 $(OUT)
+
+# The quick start: ngc-learn's own test sequence, linked against the shared library.
+quickstart: lib
+	mkdir -p $(OUT)
+	$(CC) $(CFLAGS) -Iinclude examples/c/quickstart.c -Ltarget/release -lngc_cells -lm \
+	    -Wl,-rpath,$(CURDIR)/target/release -o $(OUT)/quickstart
+	$(OUT)/quickstart
+
+test:
+	cargo test
