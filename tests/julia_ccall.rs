@@ -250,7 +250,10 @@ fn julia_code_only(src: &str) -> Result<String, String> {
                     blank(&mut out, i, i + 2);
                     i += 2;
                 } else if b[i] == '#' {
-                    let end = b[i..].iter().position(|&c| c == '\n').map_or(b.len(), |p| i + p);
+                    let end = b[i..]
+                        .iter()
+                        .position(|&c| c == '\n')
+                        .map_or(b.len(), |p| i + p);
                     blank(&mut out, i, end);
                     i = end;
                 } else if at(i, "\"\"\"") {
@@ -333,7 +336,10 @@ fn julia_code_only(src: &str) -> Result<String, String> {
         }
     }
     if stack != [St::Code] {
-        return Err(format!("unterminated string or comment: {:?}", stack.last()));
+        return Err(format!(
+            "unterminated string or comment: {:?}",
+            stack.last()
+        ));
     }
     Ok(out.into_iter().collect())
 }
@@ -672,8 +678,7 @@ fn julia_constants_match_the_header() {
     let defines = header_defines(
         &std::fs::read_to_string(common::root().join("include/ngc_cells.h")).unwrap(),
     );
-    let src =
-        std::fs::read_to_string(common::root().join("examples/julia/NgcCells.jl")).unwrap();
+    let src = std::fs::read_to_string(common::root().join("examples/julia/NgcCells.jl")).unwrap();
     let mut n = 0;
     for line in src.lines() {
         let Some(rest) = line.strip_prefix("const NGC_") else {
@@ -829,6 +834,9 @@ fn readme_says_julia_is_checked_not_run() {
         .expect("a Julia block");
     assert!(julia_code_only(code).is_ok());
     for f in ["BernoulliErrorCell", "bind!", "advance!", "close"] {
-        assert!(code.contains(f), "the README's Julia snippet should use {f}");
+        assert!(
+            code.contains(f),
+            "the README's Julia snippet should use {f}"
+        );
     }
 }

@@ -125,14 +125,8 @@ fn octave_mex_gateway_passes_its_tests() {
     assert!(passed >= 60, "only {passed} checks: {so}");
     // Unloading the gateway in the middle of the script freed the two live cells;
     // at exit none was left.
-    assert!(
-        se.contains("ngc_mex: freed 2 live cell(s) at exit"),
-        "{se}"
-    );
-    assert!(
-        se.contains("ngc_mex: freed 0 live cell(s) at exit"),
-        "{se}"
-    );
+    assert!(se.contains("ngc_mex: freed 2 live cell(s) at exit"), "{se}");
+    assert!(se.contains("ngc_mex: freed 0 live cell(s) at exit"), "{se}");
 }
 
 #[test]
