@@ -43,7 +43,8 @@
 //! float64 alike; ngc-cells uses plain IEEE arithmetic. Where a subnormal input or
 //! intermediate is involved the reference gives 0 and ngc-cells a tiny number. The test
 //! does not hide this: such differences are only accepted in the cases marked
-//! `"denormal": true`, only up to `FTZ_BOUND`, they are counted and printed, and each of
+//! `"denormal": true`, only as "reference 0, ours within `MIN_NORMAL * FTZ_FACTOR`" (a
+//! subnormal times at most ~1e4), they are counted and printed, and each of
 //! those cases must show at least one (so the README's claim stays true).
 
 use std::collections::{BTreeMap, HashMap};
