@@ -63,4 +63,49 @@ fn main() {
     if env::var("NGC_CELLS_UPDATE_HEADER").as_deref() == Ok("1") {
         fs::copy(&generated, crate_dir.join("include/ngc_cells.h")).unwrap();
     }
+
+    set_soname(&out_dir, major, minor, patch);
+}
+
+/// The shared library's soname, per the ABI policy in README.md ("ABI and soname").
+///
+/// The soname changes exactly when the ABI may break: on a MAJOR bump for versions
+/// >= 1, on a MINOR bump for 0.y, and on every release for 0.0.z (cargo-c's rule).
+fn soname(major: u32, minor: u32, patch: u32) -> String {
+    match (major, minor) {
+        (0, 0) => format!("libngc_cells.so.0.0.{patch}"),
+        (0, _) => format!("libngc_cells.so.0.{minor}"),
+        _ => format!("libngc_cells.so.{major}"),
+    }
+}
+
+/// Gives the cdylib its versioned soname (ELF targets), so that even a plain
+/// `cargo build` library is the one `install.sh` installs.
+fn set_soname(out_dir: &std::path::Path, major: u32, minor: u32, patch: u32) {
+    let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    if !matches!(
+        os.as_str(),
+        "linux" | "android" | "freebsd" | "netbsd" | "openbsd" | "dragonfly"
+    ) {
+        return;
+    }
+    let soname = soname(major, minor, patch);
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{soname}");
+
+    // A program linked against target/<profile>/libngc_cells.so records the soname
+    // and looks for that file at run time. Put the soname link next to the library
+    // so such programs run from the target directory too (LD_LIBRARY_PATH or rpath).
+    // OUT_DIR is <target>/[<triple>/]<profile>/build/<pkg>-<hash>/out; a dangling
+    // link is fine until the library is built. Best effort: never fail the build.
+    #[cfg(unix)]
+    if let Some(artifact_dir) = out_dir.ancestors().nth(3) {
+        if out_dir.ancestors().nth(2).and_then(|b| b.file_name()) == Some("build".as_ref()) {
+            let link = artifact_dir.join(&soname);
+            if fs::symlink_metadata(&link).is_err() {
+                let _ = std::os::unix::fs::symlink("libngc_cells.so", &link);
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = out_dir;
 }
