@@ -3,7 +3,7 @@ CC ?= cc
 CFLAGS ?= -O2 -std=c99 -Wall -Wextra -pedantic
 OUT ?= target/demo
 
-.PHONY: demo quickstart test lib
+.PHONY: demo quickstart test lib install
 
 lib:
 	cargo build --release
@@ -24,3 +24,8 @@ quickstart: lib
 
 test:
 	cargo test
+
+# Install like a C library (see README "Installing"): make install PREFIX=/usr/local
+PREFIX ?= /usr/local
+install:
+	./install.sh --prefix "$(PREFIX)" $(if $(DESTDIR),--destdir "$(DESTDIR)")
