@@ -14,14 +14,14 @@
 #   lib/cmake/ngc_cells/ngc_cellsConfig.cmake, ngc_cellsConfigVersion.cmake
 #
 # Needs: cargo (the crate's rust-version or newer), readelf (binutils). Linux (ELF) only
-# for now. See README.md, "Installing".
+# for now. See README.md, "Installing". The build is staged in target/ngc-cells-install/.
 set -euo pipefail
 
 usage() {
     cat <<'EOF'
 Usage: ./install.sh [options]
 
-Builds ngc-cells (cargo build --release) and installs the shared and static
+Builds ngc-cells with cargo (release) and installs the shared and static
 libraries, the headers, a pkg-config file and CMake package files.
 
 Options:
@@ -30,8 +30,10 @@ Options:
   --includedir DIR  headers (default: PREFIX/include)
   --destdir DIR     stage the files under DIR, for packagers; the files still name
                     PREFIX (default: $DESTDIR, or none)
-  --no-build        do not run cargo; install what the last build left in the
-                    target directory (fails if that is missing or older than the sources)
+  --build-only      build, and install nothing
+  --no-build        do not run cargo: install what --build-only (or the last
+                    install) built, e.g. as root, whose PATH may have no cargo:
+                      ./install.sh --build-only && sudo ./install.sh --no-build
   -h, --help        this text
 
 Environment: CARGO (default: cargo), CARGO_TARGET_DIR and the other cargo variables.
@@ -48,6 +50,7 @@ libdir=
 includedir=
 destdir=${DESTDIR:-}
 build=1
+install=1
 while [ $# -gt 0 ]; do
     case "$1" in
     --prefix) [ $# -ge 2 ] || die "$1 needs a value"; prefix=$2; shift 2 ;;
@@ -58,11 +61,13 @@ while [ $# -gt 0 ]; do
     --includedir=*) includedir=${1#*=}; shift ;;
     --destdir) [ $# -ge 2 ] || die "$1 needs a value"; destdir=$2; shift 2 ;;
     --destdir=*) destdir=${1#*=}; shift ;;
+    --build-only) install=0; shift ;;
     --no-build) build=0; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $1" ;;
     esac
 done
+[ "$build" = 1 ] || [ "$install" = 1 ] || die "--build-only and --no-build together do nothing"
 
 [ "$(uname -s)" = Linux ] || die "only Linux (ELF shared libraries) is supported for now, not $(uname -s)"
 
@@ -83,69 +88,98 @@ includedir=$(absolute "${includedir:-$prefix/include}")
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$src"
-cargo=${CARGO:-cargo}
-command -v "$cargo" >/dev/null || die "cargo not found (install Rust: rustup.rs)"
 command -v readelf >/dev/null || die "readelf not found (install binutils)"
+cargo=${CARGO:-cargo}
+if command -v "$cargo" >/dev/null; then
+    metadata=$("$cargo" metadata --no-deps --format-version 1 --manifest-path "$src/Cargo.toml")
+    target_dir=$(printf '%s' "$metadata" | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+    [ -n "$target_dir" ] || die "cannot read the target directory from cargo metadata"
+elif [ "$build" = 1 ]; then
+    die "cargo not found (install Rust: rustup.rs; or build first and use --no-build)"
+else
+    target_dir=${CARGO_TARGET_DIR:-$src/target}
+fi
+# What the build hands to the install: the two libraries, rustc's native-static-libs
+# for the static one, the version.
+stage=$target_dir/ngc-cells-install
 
-# --- What the crate says about itself -------------------------------------------------
-metadata=$("$cargo" metadata --no-deps --format-version 1 --manifest-path "$src/Cargo.toml")
-target_dir=$(printf '%s' "$metadata" | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-[ -n "$target_dir" ] || die "cannot read the target directory from cargo metadata"
-# The package's own version (the first "version" after "name":"ngc-cells").
-version=$(printf '%s' "$metadata" | sed -n 's/.*"name":"ngc-cells","version":"\([^"]*\)".*/\1/p')
-[ -n "$version" ] || die "cannot read the package version from cargo metadata"
+# --- Build --------------------------------------------------------------------------------
+if [ "$build" = 1 ]; then
+    # The package's own version (the "version" right after "name":"ngc-cells").
+    version=$(printf '%s' "$metadata" | sed -n 's/.*"name":"ngc-cells","version":"\([^"]*\)".*/\1/p')
+    [ -n "$version" ] || die "cannot read the package version from cargo metadata"
+    release=$target_dir/release
+    mkdir -p "$stage"
+    cargo_release() { # cargo subcommand, then its arguments
+        local sub=$1
+        shift
+        "$cargo" "$sub" --release --lib --manifest-path "$src/Cargo.toml" "$@"
+    }
+
+    build_and_stage() {
+        echo "install.sh: building ngc-cells $version (cargo build --release)" >&2
+        cargo_release build
+        cp -f "$release/libngc_cells.so" "$stage/libngc_cells.so.tmp"
+
+        # The static library and its link line, from one rustc run. rustc prints the
+        # native libraries a static library needs only when it links one, and for the
+        # target features of that link, so the staticlib is built on its own with
+        # +crt-static: the list then names libgcc_eh (the static unwinder) where a
+        # default build names libgcc_s, which has no .a, and `cc -static` works too.
+        # This archive is what gets installed, so the list is rustc's for it exactly.
+        echo "install.sh: building the static library (+crt-static, native-static-libs)" >&2
+        rm -f "$stage/native-static-libs.txt.new"
+        local artifacts archive
+        artifacts=$(cargo_release rustc --crate-type staticlib \
+            --message-format=json-render-diagnostics \
+            -- -C target-feature=+crt-static \
+            --print "native-static-libs=$stage/native-static-libs.txt.new")
+        archive=$(printf '%s\n' "$artifacts" | grep '"reason":"compiler-artifact"' |
+            grep -o '"filenames":\["[^"]*libngc_cells[^"]*\.a"' | sed 's/.*\["//; s/"$//' | tail -n 1)
+        if [ -z "$archive" ] || [ ! -s "$archive" ]; then die "cargo reported no static library"; fi
+        cp -f "$archive" "$stage/libngc_cells.a.tmp"
+        # Both builds write target/release/libngc_cells.a; leave the plain build's there.
+        cargo_release build --quiet
+    }
+    build_and_stage
+    if [ ! -s "$stage/native-static-libs.txt.new" ] && [ ! -s "$stage/native-static-libs.txt" ]; then
+        # Up to date, so rustc did not run, but its answer is gone: run it again.
+        "$cargo" clean --release -p ngc-cells --manifest-path "$src/Cargo.toml"
+        build_and_stage
+    fi
+    [ ! -s "$stage/native-static-libs.txt.new" ] ||
+        mv -f "$stage/native-static-libs.txt.new" "$stage/native-static-libs.txt"
+    [ -s "$stage/native-static-libs.txt" ] || die "rustc printed no native-static-libs"
+    mv -f "$stage/libngc_cells.so.tmp" "$stage/libngc_cells.so"
+    mv -f "$stage/libngc_cells.a.tmp" "$stage/libngc_cells.a"
+    printf '%s\n' "$version" >"$stage/version"
+    if [ "$install" = 0 ]; then
+        echo "install.sh: built into $stage; install with ./install.sh --no-build --prefix DIR" >&2
+        exit 0
+    fi
+fi
+
+for f in libngc_cells.so libngc_cells.a native-static-libs.txt version; do
+    [ -s "$stage/$f" ] || die "$stage/$f is missing: build first (./install.sh --build-only)"
+done
+version=$(cat "$stage/version")
 case "$version" in
 [0-9]*.[0-9]*.[0-9]*) ;;
 *) die "unexpected version '$version'" ;;
 esac
 IFS=. read -r v_major v_minor v_patch <<<"${version%%[-+]*}"
-
-release=$target_dir/release
-probe_dir=$target_dir/native-static-libs
-shared_built=$release/libngc_cells.so
-static_built=$release/libngc_cells.a
-nsl_file=$probe_dir/native-static-libs.txt
-
-# --- Build ------------------------------------------------------------------------------
-if [ "$build" = 1 ]; then
-    echo "install.sh: building ngc-cells $version (cargo build --release)" >&2
-    "$cargo" build --release --lib --manifest-path "$src/Cargo.toml"
-    # The static library's link line, from rustc itself. rustc prints it only when it
-    # links, and for the target features of that link, so it is asked of a build of the
-    # staticlib with +crt-static: the list then names libgcc_eh (the static unwinder)
-    # where a default build names libgcc_s, which has no .a, so `cc -static` works too.
-    # That build is a quick unoptimised one in its own target directory, so the release
-    # artifacts above are not touched; the object code does not change what it needs.
-    echo "install.sh: asking rustc for the static library's native-static-libs" >&2
-    probe() { # cargo subcommand, then its arguments
-        local sub=$1
-        shift
-        CARGO_TARGET_DIR=$probe_dir CARGO_PROFILE_DEV_DEBUG=0 CARGO_PROFILE_DEV_INCREMENTAL=false \
-            "$cargo" "$sub" --manifest-path "$src/Cargo.toml" "$@"
-    }
-    mkdir -p "$probe_dir"
-    rm -f "$nsl_file.new"
-    probe rustc --lib --crate-type staticlib \
-        -- -C target-feature=+crt-static --print "native-static-libs=$nsl_file.new"
-    if [ ! -s "$nsl_file.new" ] && [ ! -s "$nsl_file" ]; then
-        # Up to date, so rustc did not run, but its answer is gone: run it again.
-        probe clean -p ngc-cells
-        probe rustc --lib --crate-type staticlib \
-            -- -C target-feature=+crt-static --print "native-static-libs=$nsl_file.new"
-    fi
-    if [ -s "$nsl_file.new" ]; then
-        mv "$nsl_file.new" "$nsl_file"
-    fi
-    [ -s "$nsl_file" ] || die "rustc printed no native-static-libs"
-fi
-
-for f in "$shared_built" "$static_built" "$nsl_file"; do
-    [ -s "$f" ] || die "$f is missing: run without --no-build"
-done
 if [ "$build" = 0 ]; then
-    newest_src=$(find "$src/src" "$src/build.rs" "$src/Cargo.toml" "$src/Cargo.lock" -newer "$shared_built" -print -quit)
-    [ -z "$newest_src" ] || die "$newest_src is newer than $shared_built: run without --no-build"
+    newer=$(find "$src/src" "$src/include" "$src/build.rs" "$src/Cargo.toml" "$src/Cargo.lock" \
+        -newer "$stage/version" -print -quit)
+    [ -z "$newer" ] || die "$newer changed after the last build: build again (./install.sh --build-only)"
 fi
+# The committed header must be the one this library was built with.
+grep -q "^#define NGC_CELLS_VERSION_STRING \"$version\"\$" "$src/include/ngc_cells.h" ||
+    die "include/ngc_cells.h is not the header of version $version (see README: NGC_CELLS_UPDATE_HEADER)"
+
+shared_built=$stage/libngc_cells.so
+static_built=$stage/libngc_cells.a
+nsl_file=$stage/native-static-libs.txt
 
 soname=$(readelf -d "$shared_built" | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p')
 case "$soname" in

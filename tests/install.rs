@@ -226,12 +226,17 @@ fn installs_the_layout_with_the_policy_soname() {
     assert!(private.contains("-lc"), "Libs.private: {private}");
     assert!(!private.contains("-lgcc_s"), "Libs.private: {private}");
 
-    // --destdir stages the same tree, still naming the real prefix inside.
+    // --destdir stages the same tree, still naming the real prefix inside; and
+    // --no-build installs the last build without cargo (as root would, with sudo).
     let stage = dir.join("stage");
-    install(
-        Path::new("/opt/ngc-cells"),
-        &["--destdir", stage.to_str().unwrap()],
-    );
+    {
+        let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+        run(Command::new("bash")
+            .arg(source_dir().join("install.sh"))
+            .args(["--no-build", "--prefix", "/opt/ngc-cells", "--destdir"])
+            .arg(&stage)
+            .env("CARGO", "/nonexistent/cargo"));
+    }
     let staged_pc =
         fs::read_to_string(stage.join("opt/ngc-cells/lib/pkgconfig/ngc_cells.pc")).unwrap();
     assert!(staged_pc.contains("prefix=/opt/ngc-cells\n"), "{staged_pc}");
