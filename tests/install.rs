@@ -383,7 +383,8 @@ fn pkg_config_static_consumer_links_fully_static() {
 fn cmake_find_package_consumer() {
     let test = "cmake_find_package_consumer";
     let cc = cc();
-    if !have_tools(test, &[&cc, "cmake", "readelf"]) {
+    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".to_string());
+    if !have_tools(test, &[&cc, &cxx, "cmake", "readelf"]) {
         return;
     }
     let dir = fresh_dir(test);
@@ -402,6 +403,7 @@ fn cmake_find_package_consumer() {
             .arg(format!("-DCMAKE_PREFIX_PATH={}", prefix.display()))
             .arg(format!("-DNGC_CELLS_WANT={want}"))
             .arg(format!("-DCMAKE_C_COMPILER={cc}"))
+            .arg(format!("-DCMAKE_CXX_COMPILER={cxx}"))
             .arg("-DCMAKE_BUILD_TYPE=Release")
             .output()
             .unwrap()
@@ -435,6 +437,16 @@ fn cmake_find_package_consumer() {
     check_consumer_output(&out, "cmake shared");
     let out = run(Command::new(&static_).arg("cmake static"));
     check_consumer_output(&out, "cmake static");
+    // The C++ wrapper from the install, both ways.
+    for (exe, how) in [
+        ("consumer_cxx_shared", "cmake c++ shared"),
+        ("consumer_cxx_static", "cmake c++ static"),
+    ] {
+        let out = run(Command::new(build.join(exe))
+            .arg(how)
+            .env_remove("LD_LIBRARY_PATH"));
+        check_consumer_output(&out, how);
+    }
 
     // A request for another ABI series is refused by ngc_cellsConfigVersion.cmake.
     let other = if VERSION.starts_with("0.") {
