@@ -11,9 +11,11 @@ mod handle;
 mod last_error;
 pub mod status;
 
+use std::cell::Cell;
 use std::ffi::{c_char, CStr};
 use std::mem::align_of;
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::core::{bernoulli_error_cell, Dtype};
 pub use handle::NgcCell;
@@ -39,10 +41,57 @@ macro_rules! ffi_guard {
     ($name:expr, $body:block) => {{
         let result =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<(), FfiError> {
+                $crate::abi::forced_panic_check();
                 $body
             }));
         $crate::abi::finish($name, result)
     }};
+}
+
+/// How many threads have a forced panic pending (see [`__test_force_panic_in_next_call`]).
+/// Zero in every real program, so the check in [`ffi_guard!`] is one relaxed load.
+static FORCED_PANICS_ARMED: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// This thread's next guarded call panics. Const-initialised and without a
+    /// destructor, like the last-error message, so no TLS destructor is registered.
+    static FORCED_PANIC_HERE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Test-only: makes the calling thread's next `ngc_*` call that runs inside the
+/// panic barrier panic at the start of its body, so that tests can check that a
+/// real export turns a panic into `NGC_ERR_PANIC` and a message.
+///
+/// A plain Rust function, not `extern "C"` and not `#[no_mangle]`: it is not in
+/// the header nor among the shared library's exported symbols, so a C host
+/// cannot call it. Other threads are not affected.
+#[doc(hidden)]
+pub fn __test_force_panic_in_next_call() {
+    let newly = FORCED_PANIC_HERE.with(|f| !f.replace(true));
+    if newly {
+        FORCED_PANICS_ARMED.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[inline(always)]
+pub(crate) fn forced_panic_check() {
+    // Another thread's arming may be seen late or early: harmless, the slow path
+    // looks at this thread's own flag, which this thread set (program order).
+    if FORCED_PANICS_ARMED.load(Ordering::Relaxed) != 0 {
+        forced_panic_slow();
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn forced_panic_slow() {
+    let here = FORCED_PANIC_HERE
+        .try_with(|f| f.replace(false))
+        .unwrap_or(false);
+    if here {
+        FORCED_PANICS_ARMED.fetch_sub(1, Ordering::SeqCst);
+        panic!("forced by __test_force_panic_in_next_call (test-only)");
+    }
 }
 
 pub(crate) fn finish(name: &str, result: std::thread::Result<Result<(), FfiError>>) -> NgcStatus {

@@ -181,3 +181,28 @@ pub const CXX_FLAGS: &[&str] = &[
     "-O1",
     "-g",
 ];
+
+/// Whether this run is CI's (`CI=true`), where every tool the tests need is installed.
+pub fn in_ci() -> bool {
+    std::env::var("CI").as_deref() == Ok("true")
+}
+
+/// A test that needs a tool this machine lacks: a loud SKIPPED on a developer's
+/// machine, a failure in CI (where `.ci/run` installs everything).
+pub fn skip_or_fail(why: &str) {
+    if in_ci() {
+        panic!("CI=true but {why}: .ci/apt-packages should have installed it");
+    }
+    eprintln!();
+    eprintln!("*** SKIPPED: {why} (this fails when CI=true) ***");
+    eprintln!();
+}
+
+/// Whether `program` runs (`program --version` exits 0).
+pub fn tool_runs(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
