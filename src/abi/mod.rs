@@ -17,7 +17,7 @@ use std::mem::align_of;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::core::{bernoulli_error_cell, Dtype};
+use crate::core::{bernoulli_error_cell, CellError, Dtype};
 pub use handle::NgcCell;
 use handle::{dtype_align, with_cell, AnyCell, MAGIC};
 use status::FfiError;
@@ -368,20 +368,14 @@ pub unsafe extern "C" fn ngc_bernoulli_error_cell_new(
             Some(unsafe { [shape.read(), shape.add(1).read(), shape.add(2).read()] })
         };
         let cell = match dtype {
-            NGC_DTYPE_F32 => AnyCell::F32(bernoulli_error_cell(
-                name,
-                n_units,
-                batch_size,
-                input_logits,
-                shape,
-            )?),
-            NGC_DTYPE_F64 => AnyCell::F64(bernoulli_error_cell(
-                name,
-                n_units,
-                batch_size,
-                input_logits,
-                shape,
-            )?),
+            NGC_DTYPE_F32 => AnyCell::F32(
+                bernoulli_error_cell(name, n_units, batch_size, input_logits, shape)
+                    .map_err(shape_hint)?,
+            ),
+            NGC_DTYPE_F64 => AnyCell::F64(
+                bernoulli_error_cell(name, n_units, batch_size, input_logits, shape)
+                    .map_err(shape_hint)?,
+            ),
             other => {
                 return Err(FfiError::new(
                     NGC_ERR_INVALID_DTYPE,
@@ -394,6 +388,19 @@ pub unsafe extern "C" fn ngc_bernoulli_error_cell_new(
         unsafe { out_cell.write(raw) };
         Ok(())
     })
+}
+
+/// A zero `shape` entry is most often a 2-D shape in a 3-entry array (`{28, 28}`
+/// leaves C at 0): say how to write one.
+fn shape_hint(e: CellError) -> FfiError {
+    let is_shape = matches!(&e, CellError::ZeroSize { what } if what.starts_with("shape"));
+    let mut f = FfiError::from(e);
+    if is_shape {
+        f.message.push_str(
+            " (shape is exactly 3 sizes, H, W and C; a 2-D sample of H x W is {H, W, 1})",
+        );
+    }
+    f
 }
 
 /// Destroys a cell and the storage it owns. `NULL` is a no-op.

@@ -206,3 +206,140 @@ pub fn tool_runs(program: &str) -> bool {
         .map(|o| o.status.success())
         .unwrap_or(false)
 }
+
+/// A NUL-terminated copy of `s`.
+pub fn cstr(s: &str) -> std::ffi::CString {
+    std::ffi::CString::new(s).unwrap()
+}
+
+/// This thread's last error message (`ngc_last_error_message`).
+pub fn last_error() -> String {
+    let mut buf = [0 as std::ffi::c_char; 1100];
+    // SAFETY: buf is writable for its length.
+    unsafe { ngc_cells::ngc_last_error_message(buf.as_mut_ptr(), buf.len()) };
+    // SAFETY: NUL-terminated by the call.
+    unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A caller-owned buffer as C code has it: one raw allocation, read and written
+/// only through its raw pointer (so the library's accesses through the same
+/// pointer never race a Rust borrow). Freed on drop.
+pub struct RawBuf<T: Copy> {
+    pub ptr: *mut T,
+    pub len: usize,
+}
+
+impl<T: Copy> RawBuf<T> {
+    pub fn new(values: &[T]) -> RawBuf<T> {
+        let b: Box<[T]> = values.into();
+        let len = b.len();
+        RawBuf {
+            ptr: Box::into_raw(b).cast::<T>(),
+            len,
+        }
+    }
+    pub fn get(&self, i: usize) -> T {
+        assert!(i < self.len);
+        // SAFETY: in bounds of the live allocation.
+        unsafe { self.ptr.add(i).read() }
+    }
+    pub fn set(&self, i: usize, v: T) {
+        assert!(i < self.len);
+        // SAFETY: in bounds of the live allocation.
+        unsafe { self.ptr.add(i).write(v) }
+    }
+    pub fn to_vec(&self) -> Vec<T> {
+        (0..self.len).map(|i| self.get(i)).collect()
+    }
+}
+
+impl<T: Copy> Drop for RawBuf<T> {
+    fn drop(&mut self) {
+        // SAFETY: made by Box::into_raw of a boxed slice of `len` elements.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(self.ptr, self.len)) });
+    }
+}
+
+/// valgrind memcheck as the tests run it: any error, and any definitely or
+/// indirectly lost block, fails the run. "Still reachable" blocks (memory the
+/// Rust runtime and libc keep until exit, reachable from globals) are reported
+/// but not counted; "possibly lost" are counted too.
+pub const VALGRIND_ARGS: &[&str] = &[
+    "--error-exitcode=99",
+    "--leak-check=full",
+    "--show-leak-kinds=definite,indirect,possible",
+    "--errors-for-leak-kinds=definite,indirect,possible",
+    "--track-origins=yes",
+    "--quiet",
+];
+
+/// Runs `exe args` under valgrind memcheck; panics with its report unless it
+/// exits 0 with no error and no leak. Returns the program's output.
+pub fn run_under_valgrind(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new("valgrind");
+    cmd.args(VALGRIND_ARGS)
+        .arg(format!(
+            "--suppressions={}",
+            root().join("tests/valgrind.supp").display()
+        ))
+        .arg(exe)
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("valgrind runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && valgrind_reports(&stderr) == 0,
+        "valgrind found errors or leaks in {} {args:?} (exit {}):\n{}{}",
+        exe.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        stderr
+    );
+    out
+}
+
+/// How many lines of valgrind's own report (`==PID== ...`) `stderr` has; with
+/// `--quiet`, a clean run has none.
+pub fn valgrind_reports(stderr: &str) -> usize {
+    stderr
+        .lines()
+        .filter(|l| {
+            l.strip_prefix("==")
+                .and_then(|r| r.split_once("=="))
+                .is_some_and(|(pid, _)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .count()
+}
+
+/// Runs test `test` of the current test binary again, alone, under valgrind
+/// (skipped loudly without valgrind, except in CI). The inner run sees
+/// `NGC_UNDER_VALGRIND=1`.
+pub fn run_self_under_valgrind(test: &str) {
+    if std::env::var_os("NGC_UNDER_VALGRIND").is_some() {
+        return;
+    }
+    if !tool_runs("valgrind") {
+        skip_or_fail("valgrind is not installed");
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let t = std::time::Instant::now();
+    let out = run_under_valgrind(
+        &exe,
+        &["--exact", test, "--test-threads=1", "--nocapture"],
+        &[("NGC_UNDER_VALGRIND", "1")],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("test result: ok. 1 passed"),
+        "the inner run did not run {test}:\n{stdout}"
+    );
+    eprintln!(
+        "valgrind memcheck: {test}: 0 errors, 0 leaks ({:.1} s)",
+        t.elapsed().as_secs_f64()
+    );
+}

@@ -1,0 +1,1142 @@
+//! The misuse table: every way of calling the C ABI wrongly that README's
+//! "Misuse never crashes the host" lists, one case per row.
+//!
+//! `CASES` is the source of truth. Each case runs against a fresh fixture (three
+//! cells with bound buffers and non-rest values), and the test checks the status,
+//! that the thread's last-error message names the function and says what went
+//! wrong, and that the cells and every caller buffer are bit-for-bit unchanged
+//! (except where the row says otherwise). `readme_table_matches_the_cases` checks
+//! that README's table has exactly these rows, so every row is a test.
+//!
+//! `misuse_table_runs_clean_under_valgrind` runs this binary's `every_row` test
+//! again under valgrind memcheck.
+
+mod common;
+
+use std::ffi::{c_char, c_void, CStr};
+use std::ptr;
+
+use common::{cstr as s, last_error, RawBuf};
+use ngc_cells::*;
+
+/// What a row's call gives back.
+#[derive(Clone, Copy)]
+enum Gives {
+    /// An `NgcStatus`.
+    Status(NgcStatus),
+    /// Nothing: a `void` function (the message still says what happened).
+    Void,
+    /// A value that is not a status, described.
+    Value(&'static str),
+}
+
+struct Case {
+    id: &'static str,
+    misuse: &'static str,
+    call: &'static str,
+    gives: Gives,
+    /// A fragment of the last-error message, which must also start with the
+    /// function's name; `None`: the call leaves the message as it was.
+    message: Option<&'static str>,
+    /// `None`: the fixture is bit-for-bit unchanged. `Some(what)`: the row
+    /// changes it as `what` says (and checks that itself).
+    changes: Option<&'static str>,
+    /// Runs before the "before" snapshot (for rows that need a prior step).
+    prepare: Option<fn(&Fx)>,
+    /// Makes the call; returns its status (or `None` for a void/value function,
+    /// whose result it checks itself).
+    run: fn(&Fx) -> Option<NgcStatus>,
+}
+
+/// Three cells with bound buffers and non-rest values, and spare buffers.
+struct Fx {
+    /// "fx": f32, n_units 4, batch 1, probabilities. `p` bound to `pbuf[0..8]`
+    /// (room for batch 2), `dp` bound to `dpbuf`; advanced once; a mask pending.
+    cell: *mut NgcCell,
+    /// "fx64": f64, n_units 2, created with batch 2, logits; batched_reset to 1;
+    /// `target` bound to `tbuf` (capacity 2); advanced once.
+    cell64: *mut NgcCell,
+    /// "plain": f32, n_units 3, batch 1, probabilities; nothing bound; advanced once.
+    plain: *mut NgcCell,
+    pbuf: RawBuf<f32>,
+    dpbuf: RawBuf<f32>,
+    tbuf: RawBuf<f64>,
+    s32: RawBuf<f32>,
+    s64: RawBuf<f64>,
+    not_a_cell: RawBuf<u64>,
+}
+
+macro_rules! ok {
+    ($e:expr) => {{
+        let st = $e;
+        assert_eq!(st, NGC_OK, "{} -> {}", stringify!($e), last_error());
+    }};
+}
+
+fn new_cell(name: &str, n: usize, batch: usize, logits: bool, dtype: NgcDtype) -> *mut NgcCell {
+    let mut out = ptr::null_mut();
+    // SAFETY: valid arguments.
+    ok!(unsafe {
+        ngc_bernoulli_error_cell_new(
+            s(name).as_ptr(),
+            n,
+            batch,
+            logits,
+            ptr::null(),
+            dtype,
+            &mut out,
+        )
+    });
+    out
+}
+
+impl Fx {
+    fn new() -> Fx {
+        let fx = Fx {
+            cell: new_cell("fx", 4, 1, false, NGC_DTYPE_F32),
+            cell64: new_cell("fx64", 2, 2, true, NGC_DTYPE_F64),
+            plain: new_cell("plain", 3, 1, false, NGC_DTYPE_F32),
+            pbuf: RawBuf::new(&[0.1, 0.2, 0.3, 0.4, 0.9, 0.9, 0.9, 0.9, 7.0, 7.0]),
+            dpbuf: RawBuf::new(&[-3.0; 4]),
+            tbuf: RawBuf::new(&[1.0, 0.0]),
+            s32: RawBuf::new(&[5.0; 16]),
+            s64: RawBuf::new(&[5.0; 16]),
+            not_a_cell: RawBuf::new(&[0u64; 64]),
+        };
+        // SAFETY: live handles; every bound buffer outlives its cell (Drop frees the
+        // cells before the fields are dropped).
+        unsafe {
+            ok!(ngc_cell_bind_f32(fx.cell, s("p").as_ptr(), fx.pbuf.ptr, 8));
+            ok!(ngc_cell_set_f32(
+                fx.cell,
+                s("target").as_ptr(),
+                [1.0, 0.0, 1.0, 0.0].as_ptr(),
+                4
+            ));
+            ok!(ngc_cell_set_f32(
+                fx.cell,
+                s("modulator").as_ptr(),
+                [2.0; 4].as_ptr(),
+                4
+            ));
+            ok!(ngc_cell_bind_f32(
+                fx.cell,
+                s("dp").as_ptr(),
+                fx.dpbuf.ptr,
+                4
+            ));
+            ok!(ngc_cell_advance(fx.cell, 0.0, 1.0));
+            ok!(ngc_cell_set_f32(
+                fx.cell,
+                s("mask").as_ptr(),
+                [1.0, 0.0, 1.0, 1.0].as_ptr(),
+                4
+            ));
+
+            ok!(ngc_cell_batched_reset(fx.cell64, 1));
+            ok!(ngc_cell_bind_f64(
+                fx.cell64,
+                s("target").as_ptr(),
+                fx.tbuf.ptr,
+                2
+            ));
+            ok!(ngc_cell_set_f64(
+                fx.cell64,
+                s("p").as_ptr(),
+                [0.5, -0.5].as_ptr(),
+                2
+            ));
+            ok!(ngc_cell_advance(fx.cell64, 0.0, 1.0));
+
+            ok!(ngc_cell_set_f32(
+                fx.plain,
+                s("p").as_ptr(),
+                [0.2, 0.5, 0.8].as_ptr(),
+                3
+            ));
+            ok!(ngc_cell_set_f32(
+                fx.plain,
+                s("target").as_ptr(),
+                [1.0, 1.0, 0.0].as_ptr(),
+                3
+            ));
+            ok!(ngc_cell_advance(fx.plain, 0.0, 1.0));
+        }
+        fx
+    }
+
+    /// Everything observable about the fixture, as bits.
+    fn snapshot(&self) -> Vec<(String, Vec<u64>)> {
+        let mut out = Vec::new();
+        for (label, cell) in [
+            ("fx", self.cell),
+            ("fx64", self.cell64),
+            ("plain", self.plain),
+        ] {
+            out.push((format!("{label} shape"), cell_meta(cell)));
+            for i in 0..7 {
+                let (name, values) = compartment_bits(cell, i);
+                out.push((format!("{label}.{name}"), values));
+            }
+        }
+        let bits32 = |b: &RawBuf<f32>| b.to_vec().iter().map(|v| u64::from(v.to_bits())).collect();
+        let bits64 = |b: &RawBuf<f64>| b.to_vec().iter().map(|v| v.to_bits()).collect();
+        out.push(("pbuf".into(), bits32(&self.pbuf)));
+        out.push(("dpbuf".into(), bits32(&self.dpbuf)));
+        out.push(("s32".into(), bits32(&self.s32)));
+        out.push(("tbuf".into(), bits64(&self.tbuf)));
+        out.push(("s64".into(), bits64(&self.s64)));
+        out.push(("not_a_cell".into(), self.not_a_cell.to_vec()));
+        out
+    }
+}
+
+impl Drop for Fx {
+    fn drop(&mut self) {
+        // SAFETY: live handles owned by the fixture (a row that frees one nulls nothing:
+        // no row frees a fixture cell).
+        unsafe {
+            ngc_cell_free(self.cell);
+            ngc_cell_free(self.cell64);
+            ngc_cell_free(self.plain);
+        }
+    }
+}
+
+/// Batch size, threads, and for each compartment its length and whether it is bound.
+fn cell_meta(cell: *mut NgcCell) -> Vec<u64> {
+    let (mut b, mut t) = (0usize, 0usize);
+    // SAFETY: live handle, valid out pointers.
+    unsafe {
+        ok!(ngc_cell_batch_size(cell, &mut b));
+        ok!(ngc_cell_threads(cell, &mut t));
+    }
+    let mut v = vec![b as u64, t as u64];
+    for i in 0..7 {
+        let mut name: *const c_char = ptr::null();
+        let (mut len, mut bound) = (0usize, false);
+        // SAFETY: live handle, valid out pointers; `name` is static.
+        unsafe {
+            ok!(ngc_cell_compartment_name(cell, i, &mut name));
+            ok!(ngc_cell_compartment_len(cell, name, &mut len));
+            ok!(ngc_cell_is_bound(cell, name, &mut bound));
+        }
+        v.extend([len as u64, u64::from(bound)]);
+    }
+    v
+}
+
+/// Compartment `i`'s name and values, as bits.
+fn compartment_bits(cell: *mut NgcCell, i: usize) -> (String, Vec<u64>) {
+    let mut name: *const c_char = ptr::null();
+    let (mut len, mut dtype) = (0usize, 0);
+    // SAFETY: live handle, valid out pointers; `name` is static; the buffers hold `len`.
+    unsafe {
+        ok!(ngc_cell_compartment_name(cell, i, &mut name));
+        ok!(ngc_cell_compartment_len(cell, name, &mut len));
+        ok!(ngc_cell_dtype(cell, &mut dtype));
+        let label = CStr::from_ptr(name).to_str().unwrap().to_string();
+        let bits = if dtype == NGC_DTYPE_F32 {
+            let mut v = vec![0f32; len];
+            ok!(ngc_cell_get(cell, name, v.as_mut_ptr().cast(), len));
+            v.iter().map(|x| u64::from(x.to_bits())).collect()
+        } else {
+            let mut v = vec![0f64; len];
+            ok!(ngc_cell_get(cell, name, v.as_mut_ptr().cast(), len));
+            v.iter().map(|x| x.to_bits()).collect()
+        };
+        (label, bits)
+    }
+}
+
+/// A failing call whose message no row produces, so that a row's message is
+/// known to be its own.
+fn set_sentinel_message(fx: &Fx) -> String {
+    let mut n = 0usize;
+    // SAFETY: live handle, valid out pointer.
+    let st = unsafe { ngc_cell_compartment_len(fx.plain, s("__sentinel__").as_ptr(), &mut n) };
+    assert_eq!(st, NGC_ERR_UNKNOWN_COMPARTMENT);
+    let msg = last_error();
+    assert!(msg.contains("__sentinel__"));
+    msg
+}
+
+fn misaligned<T>(p: *mut T, bytes: usize) -> *mut T {
+    p.cast::<u8>().wrapping_add(bytes).cast::<T>()
+}
+
+/// Calls the constructor with everything valid except what `f` changes.
+fn new_with(
+    name: *const c_char,
+    n: usize,
+    batch: usize,
+    shape: *const usize,
+    dtype: NgcDtype,
+    out_null: bool,
+) -> NgcStatus {
+    let mut out: *mut NgcCell = ptr::null_mut();
+    let out_ptr: *mut *mut NgcCell = if out_null { ptr::null_mut() } else { &mut out };
+    // SAFETY: `name` NULL or NUL-terminated; `shape` NULL or 3 readable sizes
+    // (a misaligned one is refused before it is read); `out_ptr` NULL or valid.
+    let st = unsafe { ngc_bernoulli_error_cell_new(name, n, batch, false, shape, dtype, out_ptr) };
+    if st == NGC_OK {
+        // SAFETY: a handle just made.
+        unsafe { ngc_cell_free(out) };
+    }
+    assert!(
+        st == NGC_OK || out.is_null(),
+        "a failed constructor wrote its output"
+    );
+    st
+}
+
+const NAME: &CStr = c"x";
+
+const MAX: usize = usize::MAX;
+
+static CASES: &[Case] = &[
+    // ---- handles and out-pointers -------------------------------------------------
+    Case {
+        id: "M01",
+        misuse: "NULL handle",
+        call: "ngc_cell_advance(NULL, 0, 1)",
+        gives: Gives::Status(NGC_ERR_NULL_POINTER),
+        message: Some("cell is NULL"),
+        changes: None,
+        prepare: None,
+        // SAFETY (all rows): every pointer passed is NULL, refused before use, or
+        // valid for what the call does with it.
+        run: |_| Some(unsafe { ngc_cell_advance(ptr::null_mut(), 0.0, 1.0) }),
+    },
+    Case {
+        id: "M02",
+        misuse: "a pointer that is not a cell (zeroed memory)",
+        call: "ngc_cell_advance((NgcCell *)buf, 0, 1)",
+        gives: Gives::Status(NGC_ERR_INVALID_HANDLE),
+        message: Some("is not a live NgcCell"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_advance(fx.not_a_cell.ptr.cast(), 0.0, 1.0) }),
+    },
+    Case {
+        id: "M03",
+        misuse: "misaligned handle",
+        call: "ngc_cell_reset((NgcCell *)((char *)cell + 1))",
+        gives: Gives::Status(NGC_ERR_MISALIGNED_POINTER),
+        message: Some("is not aligned to 8 bytes"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_reset(misaligned(fx.cell, 1)) }),
+    },
+    Case {
+        id: "M04",
+        misuse: "NULL out-pointer",
+        call: "ngc_cell_loss(cell, NULL)",
+        gives: Gives::Status(NGC_ERR_NULL_POINTER),
+        message: Some("output pointer is NULL"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_loss(fx.cell, ptr::null_mut()) }),
+    },
+    Case {
+        id: "M05",
+        misuse: "misaligned out-pointer",
+        call: "ngc_cell_batch_size(cell, (size_t *)((char *)buf + 4))",
+        gives: Gives::Status(NGC_ERR_MISALIGNED_POINTER),
+        message: Some("output pointer"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_batch_size(fx.cell, misaligned(fx.s64.ptr.cast(), 4)) }),
+    },
+    Case {
+        id: "M06",
+        misuse: "free of NULL",
+        call: "ngc_cell_free(NULL)",
+        gives: Gives::Void,
+        message: None,
+        changes: None,
+        prepare: None,
+        run: |_| {
+            unsafe { ngc_cell_free(ptr::null_mut()) };
+            None
+        },
+    },
+    Case {
+        id: "M07",
+        misuse: "free of a pointer that is not a cell",
+        call: "ngc_cell_free((NgcCell *)buf)",
+        gives: Gives::Void,
+        message: Some("is not a live NgcCell"),
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            unsafe { ngc_cell_free(fx.not_a_cell.ptr.cast()) };
+            None
+        },
+    },
+    // ---- the constructor ----------------------------------------------------------
+    Case {
+        id: "M08",
+        misuse: "NULL out_cell",
+        call: "ngc_bernoulli_error_cell_new(\"x\", 4, 1, false, NULL, NGC_DTYPE_F32, NULL)",
+        gives: Gives::Status(NGC_ERR_NULL_POINTER),
+        message: Some("out_cell is NULL"),
+        changes: None,
+        prepare: None,
+        run: |_| Some(new_with(NAME.as_ptr(), 4, 1, ptr::null(), NGC_DTYPE_F32, true)),
+    },
+    Case {
+        id: "M09",
+        misuse: "NULL name",
+        call: "ngc_bernoulli_error_cell_new(NULL, 4, 1, false, NULL, NGC_DTYPE_F32, &c)",
+        gives: Gives::Status(NGC_ERR_NULL_POINTER),
+        message: Some("name is NULL"),
+        changes: None,
+        prepare: None,
+        run: |_| Some(new_with(ptr::null(), 4, 1, ptr::null(), NGC_DTYPE_F32, false)),
+    },
+    Case {
+        id: "M10",
+        misuse: "name not UTF-8",
+        call: "ngc_bernoulli_error_cell_new(\"\\xff\", 4, 1, false, NULL, NGC_DTYPE_F32, &c)",
+        gives: Gives::Status(NGC_ERR_INVALID_ARGUMENT),
+        message: Some("name is not valid UTF-8 (invalid byte at offset 0)"),
+        changes: None,
+        prepare: None,
+        run: |_| Some(new_with(c"\xff".as_ptr(), 4, 1, ptr::null(), NGC_DTYPE_F32, false)),
+    },
+    Case {
+        id: "M11",
+        misuse: "unknown dtype",
+        call: "ngc_bernoulli_error_cell_new(\"x\", 4, 1, false, NULL, 3, &c)",
+        gives: Gives::Status(NGC_ERR_INVALID_DTYPE),
+        message: Some("dtype 3 is neither NGC_DTYPE_F32 (1) nor NGC_DTYPE_F64 (2)"),
+        changes: None,
+        prepare: None,
+        run: |_| Some(new_with(NAME.as_ptr(), 4, 1, ptr::null(), 3, false)),
+    },
+    Case {
+        id: "M12",
+        misuse: "zero n_units",
+        call: "ngc_bernoulli_error_cell_new(\"x\", 0, 1, false, NULL, NGC_DTYPE_F32, &c)",
+        gives: Gives::Status(NGC_ERR_ZERO_SIZE),
+        message: Some("n_units must be at least 1, got 0"),
+        changes: None,
+        prepare: None,
+        run: |_| Some(new_with(NAME.as_ptr(), 0, 1, ptr::null(), NGC_DTYPE_F32, false)),
+    },
+    Case {
+        id: "M13",
+        misuse: "zero batch_size",
+        call: "ngc_bernoulli_error_cell_new(\"x\", 4, 0, false, NULL, NGC_DTYPE_F32, &c)",
+        gives: Gives::Status(NGC_ERR_ZERO_SIZE),
+        message: Some("batch_size must be at least 1, got 0"),
+        changes: None,
+        prepare: None,
+        run: |_| Some(new_with(NAME.as_ptr(), 4, 0, ptr::null(), NGC_DTYPE_F32, false)),
+    },
+    Case {
+        id: "M14",
+        misuse: "a 2-dim shape: `size_t shape[3] = {28, 28}` (C is 0)",
+        call: "ngc_bernoulli_error_cell_new(\"x\", 784, 1, false, shape, NGC_DTYPE_F32, &c)",
+        gives: Gives::Status(NGC_ERR_ZERO_SIZE),
+        message: Some("shape[2] (C) must be at least 1, got 0 (shape is exactly 3 sizes"),
+        changes: None,
+        prepare: None,
+        run: |_| Some(new_with(NAME.as_ptr(), 784, 1, [28, 28, 0].as_ptr(), NGC_DTYPE_F32, false)),
+    },
+    Case {
+        id: "M15",
+        misuse: "a zero shape entry",
+        call: "ngc_bernoulli_error_cell_new(\"x\", 4, 1, false, (size_t[]){2, 0, 2}, NGC_DTYPE_F32, &c)",
+        gives: Gives::Status(NGC_ERR_ZERO_SIZE),
+        message: Some("shape[1] (W) must be at least 1, got 0"),
+        changes: None,
+        prepare: None,
+        run: |_| Some(new_with(NAME.as_ptr(), 4, 1, [2, 0, 2].as_ptr(), NGC_DTYPE_F32, false)),
+    },
+    Case {
+        id: "M16",
+        misuse: "batch × n_units past `usize`",
+        call: "ngc_bernoulli_error_cell_new(\"x\", SIZE_MAX, 2, false, NULL, NGC_DTYPE_F32, &c)",
+        gives: Gives::Status(NGC_ERR_SIZE_OVERFLOW),
+        message: Some("batch_size x n_units overflows: 2 x 18446744073709551615"),
+        changes: None,
+        prepare: None,
+        run: |_| Some(new_with(NAME.as_ptr(), MAX, 2, ptr::null(), NGC_DTYPE_F32, false)),
+    },
+    Case {
+        id: "M17",
+        misuse: "batch × H × W × C past `usize`",
+        call: "ngc_bernoulli_error_cell_new(\"x\", 1, 4, false, (size_t[]){1 << 32, 1 << 32, 2}, NGC_DTYPE_F32, &c)",
+        gives: Gives::Status(NGC_ERR_SIZE_OVERFLOW),
+        message: Some("batch_size x H x W x C overflows: 4 x 4294967296 x 4294967296 x 2"),
+        changes: None,
+        prepare: None,
+        run: |_| {
+            let shape = [1usize << 32, 1 << 32, 2];
+            Some(new_with(NAME.as_ptr(), 1, 4, shape.as_ptr(), NGC_DTYPE_F32, false))
+        },
+    },
+    Case {
+        id: "M18",
+        misuse: "element count × 8 bytes past `isize`",
+        call: "ngc_bernoulli_error_cell_new(\"x\", SIZE_MAX / 8, 1, false, NULL, NGC_DTYPE_F64, &c)",
+        gives: Gives::Status(NGC_ERR_SIZE_OVERFLOW),
+        message: Some("batch_size x n_units overflows"),
+        changes: None,
+        prepare: None,
+        run: |_| Some(new_with(NAME.as_ptr(), MAX / 8, 1, ptr::null(), NGC_DTYPE_F64, false)),
+    },
+    Case {
+        id: "M19",
+        misuse: "huge allocation (2^59 floats: fits the size checks, not the machine)",
+        call: "ngc_bernoulli_error_cell_new(\"x\", (size_t)1 << 59, 1, false, NULL, NGC_DTYPE_F32, &c)",
+        gives: Gives::Status(NGC_ERR_ALLOCATION),
+        message: Some("could not allocate 2305843009213693952 bytes for compartment 'p'"),
+        changes: None,
+        prepare: None,
+        run: |_| Some(new_with(NAME.as_ptr(), 1 << 59, 1, ptr::null(), NGC_DTYPE_F32, false)),
+    },
+    Case {
+        id: "M20",
+        misuse: "misaligned shape pointer",
+        call: "ngc_bernoulli_error_cell_new(\"x\", 4, 1, false, (size_t *)((char *)shape + 1), NGC_DTYPE_F32, &c)",
+        gives: Gives::Status(NGC_ERR_MISALIGNED_POINTER),
+        message: Some("shape ("),
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let shape = misaligned(fx.s64.ptr.cast::<usize>(), 1);
+            Some(new_with(NAME.as_ptr(), 4, 1, shape, NGC_DTYPE_F32, false))
+        },
+    },
+    // ---- binding ------------------------------------------------------------------
+    Case {
+        id: "M21",
+        misuse: "NULL data with non-zero capacity",
+        call: "ngc_cell_bind_f32(cell, \"target\", NULL, 4)",
+        gives: Gives::Status(NGC_ERR_NULL_POINTER),
+        message: Some("data is NULL"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_bind_f32(fx.cell, c"target".as_ptr(), ptr::null_mut(), 4) }),
+    },
+    Case {
+        id: "M22",
+        misuse: "NULL data with capacity 0",
+        call: "ngc_cell_bind(cell, \"target\", NULL, 0)",
+        gives: Gives::Status(NGC_ERR_NULL_POINTER),
+        message: Some("data is NULL"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_bind(fx.cell, c"target".as_ptr(), ptr::null_mut(), 0) }),
+    },
+    Case {
+        id: "M23",
+        misuse: "misaligned data",
+        call: "ngc_cell_bind(cell, \"target\", (char *)buf + 1, 4)",
+        gives: Gives::Status(NGC_ERR_MISALIGNED_POINTER),
+        message: Some("is not aligned to 4 bytes"),
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let p = misaligned(fx.s32.ptr, 1).cast::<c_void>();
+            Some(unsafe { ngc_cell_bind(fx.cell, c"target".as_ptr(), p, 4) })
+        },
+    },
+    Case {
+        id: "M24",
+        misuse: "a float-aligned buffer for a double cell",
+        call: "ngc_cell_bind(cell64, \"p\", (char *)dbuf + 4, 2)",
+        gives: Gives::Status(NGC_ERR_MISALIGNED_POINTER),
+        message: Some("is not aligned to 8 bytes"),
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let p = misaligned(fx.s64.ptr, 4).cast::<c_void>();
+            Some(unsafe { ngc_cell_bind(fx.cell64, c"p".as_ptr(), p, 2) })
+        },
+    },
+    Case {
+        id: "M25",
+        misuse: "capacity too small",
+        call: "ngc_cell_bind_f32(cell, \"target\", buf, 3)",
+        gives: Gives::Status(NGC_ERR_CAPACITY_TOO_SMALL),
+        message: Some("compartment 'target' holds 4 elements, but the buffer's capacity is 3"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_bind_f32(fx.cell, c"target".as_ptr(), fx.s32.ptr, 3) }),
+    },
+    Case {
+        id: "M26",
+        misuse: "capacity 0",
+        call: "ngc_cell_bind_f32(cell, \"L\", buf, 0)",
+        gives: Gives::Status(NGC_ERR_CAPACITY_TOO_SMALL),
+        message: Some("compartment 'L' holds 1 elements, but the buffer's capacity is 0"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_bind_f32(fx.cell, c"L".as_ptr(), fx.s32.ptr, 0) }),
+    },
+    Case {
+        id: "M27",
+        misuse: "capacity past the address space",
+        call: "ngc_cell_bind_f32(cell, \"target\", buf, SIZE_MAX / 2)",
+        gives: Gives::Status(NGC_ERR_SIZE_OVERFLOW),
+        message: Some("does not fit in the address space"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_bind_f32(fx.cell, c"target".as_ptr(), fx.s32.ptr, MAX / 2) }),
+    },
+    Case {
+        id: "M28",
+        misuse: "capacity whose byte size wraps (`SIZE_MAX / 4` doubles)",
+        call: "ngc_cell_bind_f64(cell64, \"p\", dbuf, SIZE_MAX / 4)",
+        gives: Gives::Status(NGC_ERR_SIZE_OVERFLOW),
+        message: Some("elements of 8 bytes"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_bind_f64(fx.cell64, c"p".as_ptr(), fx.s64.ptr, MAX / 4) }),
+    },
+    Case {
+        id: "M29",
+        misuse: "unknown compartment name",
+        call: "ngc_cell_bind_f32(cell, \"mu\", buf, 4)",
+        gives: Gives::Status(NGC_ERR_UNKNOWN_COMPARTMENT),
+        message: Some(
+            "cell 'fx' (BernoulliErrorCell) has no compartment named 'mu'; it has: p, target, modulator, mask, L, dp, dtarget",
+        ),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_bind_f32(fx.cell, c"mu".as_ptr(), fx.s32.ptr, 4) }),
+    },
+    Case {
+        id: "M30",
+        misuse: "compartment name in the wrong case",
+        call: "ngc_cell_set_f32(cell, \"P\", src, 4)",
+        gives: Gives::Status(NGC_ERR_UNKNOWN_COMPARTMENT),
+        message: Some("has no compartment named 'P'"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_set_f32(fx.cell, c"P".as_ptr(), fx.s32.ptr, 4) }),
+    },
+    Case {
+        id: "M31",
+        misuse: "compartment name not UTF-8",
+        call: "ngc_cell_get_f32(cell, \"\\xc3\\x28\", dst, 4)",
+        gives: Gives::Status(NGC_ERR_INVALID_ARGUMENT),
+        message: Some("compartment is not valid UTF-8 (invalid byte at offset 0)"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_get_f32(fx.cell, c"\xc3\x28".as_ptr(), fx.s32.ptr, 4) }),
+    },
+    Case {
+        id: "M32",
+        misuse: "NULL compartment name",
+        call: "ngc_cell_is_bound(cell, NULL, &bound)",
+        gives: Gives::Status(NGC_ERR_NULL_POINTER),
+        message: Some("compartment is NULL"),
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let mut b = false;
+            Some(unsafe { ngc_cell_is_bound(fx.cell, ptr::null(), &mut b) })
+        },
+    },
+    Case {
+        id: "M33",
+        misuse: "a 100 000-byte compartment name",
+        call: "ngc_cell_compartment_len(cell, long_name, &len)",
+        gives: Gives::Status(NGC_ERR_UNKNOWN_COMPARTMENT),
+        message: Some("has no compartment named 'yyyyyyyy"),
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let long = s(&"y".repeat(100_000));
+            let mut n = 0usize;
+            let st = unsafe { ngc_cell_compartment_len(fx.cell, long.as_ptr(), &mut n) };
+            assert_eq!(last_error().len(), 1024, "the message is cut to 1024 bytes");
+            Some(st)
+        },
+    },
+    Case {
+        id: "M34",
+        misuse: "typed bind of the other dtype",
+        call: "ngc_cell_bind_f64(cell, \"target\", dbuf, 4)",
+        gives: Gives::Status(NGC_ERR_DTYPE_MISMATCH),
+        message: Some("the cell computes in float32, but float64 data was given"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_bind_f64(fx.cell, c"target".as_ptr(), fx.s64.ptr, 4) }),
+    },
+    Case {
+        id: "M35",
+        misuse: "typed set of the other dtype",
+        call: "ngc_cell_set_f32(cell64, \"p\", src, 2)",
+        gives: Gives::Status(NGC_ERR_DTYPE_MISMATCH),
+        message: Some("the cell computes in float64, but float32 data was given"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_set_f32(fx.cell64, c"p".as_ptr(), fx.s32.ptr, 2) }),
+    },
+    Case {
+        id: "M36",
+        misuse: "overlapping compartments",
+        call: "ngc_cell_bind_f32(cell, \"target\", pbuf + 6, 4)",
+        gives: Gives::Status(NGC_ERR_OVERLAP),
+        message: Some("overlaps the buffer bound to 'p'"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_bind_f32(fx.cell, c"target".as_ptr(), fx.pbuf.ptr.add(6), 4) }),
+    },
+    Case {
+        id: "M37",
+        misuse: "one buffer for two compartments of a cell",
+        call: "ngc_cell_bind_f32(cell, \"dtarget\", dpbuf, 4)",
+        gives: Gives::Status(NGC_ERR_OVERLAP),
+        message: Some("overlaps the buffer bound to 'dp'"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_bind_f32(fx.cell, c"dtarget".as_ptr(), fx.dpbuf.ptr, 4) }),
+    },
+    Case {
+        id: "M38",
+        misuse: "a bound buffer unbound twice",
+        call: "ngc_cell_unbind(cell, \"dp\") twice",
+        gives: Gives::Status(NGC_ERR_NOT_BOUND),
+        message: Some("compartment 'dp' is not bound to a buffer"),
+        changes: None,
+        prepare: Some(|fx| {
+            ok!(unsafe { ngc_cell_unbind(fx.cell, c"dp".as_ptr()) });
+        }),
+        run: |fx| Some(unsafe { ngc_cell_unbind(fx.cell, c"dp".as_ptr()) }),
+    },
+    Case {
+        id: "M39",
+        misuse: "unbind of a compartment never bound",
+        call: "ngc_cell_unbind(cell, \"dtarget\")",
+        gives: Gives::Status(NGC_ERR_NOT_BOUND),
+        message: Some("compartment 'dtarget' is not bound to a buffer"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_unbind(fx.cell, c"dtarget".as_ptr()) }),
+    },
+    // ---- copy in, copy out --------------------------------------------------------
+    Case {
+        id: "M40",
+        misuse: "set with len ≠ the element count",
+        call: "ngc_cell_set_f32(cell, \"p\", src, 5)",
+        gives: Gives::Status(NGC_ERR_LENGTH_MISMATCH),
+        message: Some("compartment 'p' holds 4 elements, but len is 5"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_set_f32(fx.cell, c"p".as_ptr(), fx.s32.ptr, 5) }),
+    },
+    Case {
+        id: "M41",
+        misuse: "NULL src",
+        call: "ngc_cell_set(cell, \"p\", NULL, 4)",
+        gives: Gives::Status(NGC_ERR_NULL_POINTER),
+        message: Some("src is NULL"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_set(fx.cell, c"p".as_ptr(), ptr::null(), 4) }),
+    },
+    Case {
+        id: "M42",
+        misuse: "`ngc_cell_get` into a buffer too small",
+        call: "ngc_cell_get_f32(cell, \"dp\", small, 2)",
+        gives: Gives::Status(NGC_ERR_LENGTH_MISMATCH),
+        message: Some("compartment 'dp' holds 4 elements, but len is 2"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_get_f32(fx.cell, c"dp".as_ptr(), fx.s32.ptr, 2) }),
+    },
+    Case {
+        id: "M43",
+        misuse: "NULL dst",
+        call: "ngc_cell_get(cell, \"dp\", NULL, 4)",
+        gives: Gives::Status(NGC_ERR_NULL_POINTER),
+        message: Some("dst is NULL"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_get(fx.cell, c"dp".as_ptr(), ptr::null_mut(), 4) }),
+    },
+    Case {
+        id: "M44",
+        misuse: "misaligned dst",
+        call: "ngc_cell_get_f64(cell64, \"dp\", (double *)((char *)dbuf + 4), 2)",
+        gives: Gives::Status(NGC_ERR_MISALIGNED_POINTER),
+        message: Some("is not aligned to 8 bytes"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_get_f64(fx.cell64, c"dp".as_ptr(), misaligned(fx.s64.ptr, 4), 2) }),
+    },
+    // ---- resets -------------------------------------------------------------------
+    Case {
+        id: "M45",
+        misuse: "`batched_reset` to batch 0",
+        call: "ngc_cell_batched_reset(cell, 0)",
+        gives: Gives::Status(NGC_ERR_ZERO_SIZE),
+        message: Some("batch_size must be at least 1, got 0"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_batched_reset(fx.cell, 0) }),
+    },
+    Case {
+        id: "M46",
+        misuse: "`batched_reset` beyond a bound capacity",
+        call: "ngc_cell_batched_reset(cell, 3)",
+        gives: Gives::Status(NGC_ERR_CAPACITY_TOO_SMALL),
+        message: Some(
+            "batched_reset to batch size 3 needs 12 elements in compartment 'p', but its bound buffer holds 8; nothing was changed",
+        ),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_batched_reset(fx.cell, 3) }),
+    },
+    Case {
+        id: "M47",
+        misuse: "`reset` to a creation batch a buffer bound later cannot hold",
+        call: "ngc_cell_reset(cell64)",
+        gives: Gives::Status(NGC_ERR_CAPACITY_TOO_SMALL),
+        message: Some("reset to the initial batch size 2 needs 4 elements in compartment 'target'"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_reset(fx.cell64) }),
+    },
+    Case {
+        id: "M48",
+        misuse: "`batched_reset` past `usize`",
+        call: "ngc_cell_batched_reset(cell, SIZE_MAX)",
+        gives: Gives::Status(NGC_ERR_SIZE_OVERFLOW),
+        message: Some("batch_size x n_units overflows"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_batched_reset(fx.cell, MAX) }),
+    },
+    Case {
+        id: "M49",
+        misuse: "`batched_reset` to a huge allocation",
+        call: "ngc_cell_batched_reset(plain, (size_t)1 << 58)",
+        gives: Gives::Status(NGC_ERR_ALLOCATION),
+        message: Some("could not allocate"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_batched_reset(fx.plain, 1 << 58) }),
+    },
+    // ---- the rest -----------------------------------------------------------------
+    Case {
+        id: "M50",
+        misuse: "zero threads",
+        call: "ngc_cell_set_threads(cell, 0)",
+        gives: Gives::Status(NGC_ERR_INVALID_ARGUMENT),
+        message: Some("threads must be at least 1"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_set_threads(fx.cell, 0) }),
+    },
+    Case {
+        id: "M51",
+        misuse: "compartment index past the last",
+        call: "ngc_cell_compartment_name(cell, 7, &name)",
+        gives: Gives::Status(NGC_ERR_INDEX_OUT_OF_RANGE),
+        message: Some("index 7 is past the last compartment (7 in all)"),
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let mut name: *const c_char = ptr::null();
+            let st = unsafe { ngc_cell_compartment_name(fx.cell, 7, &mut name) };
+            assert!(name.is_null(), "no output on failure");
+            Some(st)
+        },
+    },
+    Case {
+        id: "M52",
+        misuse: "dims array too short",
+        call: "ngc_cell_compartment_dims(cell, \"p\", dims, 1, &ndim)",
+        gives: Gives::Status(NGC_ERR_BUFFER_TOO_SMALL),
+        message: Some("compartment 'p' has 2 dims but dims_cap is 1"),
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let mut dims = [77usize; 1];
+            let mut ndim = 0usize;
+            let st = unsafe { ngc_cell_compartment_dims(fx.cell, c"p".as_ptr(), dims.as_mut_ptr(), 1, &mut ndim) };
+            assert_eq!((dims, ndim), ([77], 2), "dims untouched, ndim reported");
+            Some(st)
+        },
+    },
+    Case {
+        id: "M53",
+        misuse: "NULL dims with dims_cap > 0",
+        call: "ngc_cell_compartment_dims(cell, \"p\", NULL, 4, &ndim)",
+        gives: Gives::Status(NGC_ERR_NULL_POINTER),
+        message: Some("dims is NULL"),
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let mut ndim = 0usize;
+            Some(unsafe { ngc_cell_compartment_dims(fx.cell, c"p".as_ptr(), ptr::null_mut(), 4, &mut ndim) })
+        },
+    },
+    Case {
+        id: "M54",
+        misuse: "text buffer too small",
+        call: "ngc_cell_name(cell, buf, 2, &len)",
+        gives: Gives::Status(NGC_ERR_BUFFER_TOO_SMALL),
+        message: Some("the text is 2 bytes (plus the NUL) but buf_len is 2; it was truncated"),
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let mut buf = [b'#' as c_char; 4];
+            let mut len = 0usize;
+            let st = unsafe { ngc_cell_name(fx.cell, buf.as_mut_ptr(), 2, &mut len) };
+            assert_eq!(len, 2);
+            assert_eq!(buf.map(|b| b as u8), *b"f\0##", "cut, NUL-terminated, nothing past buf_len");
+            Some(st)
+        },
+    },
+    Case {
+        id: "M55",
+        misuse: "NULL text buffer with buf_len > 0",
+        call: "ngc_cell_metadata_json(cell, NULL, 16, &len)",
+        gives: Gives::Status(NGC_ERR_NULL_POINTER),
+        message: Some("buf is NULL"),
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let mut len = 0usize;
+            Some(unsafe { ngc_cell_metadata_json(fx.cell, ptr::null_mut(), 16, &mut len) })
+        },
+    },
+    Case {
+        id: "M56",
+        misuse: "NULL message buffer with buf_len > 0",
+        call: "ngc_last_error_message(NULL, 64)",
+        gives: Gives::Value("the message's length; nothing written"),
+        message: None,
+        changes: None,
+        prepare: None,
+        run: |_| {
+            let want = last_error().len();
+            assert_eq!(unsafe { ngc_last_error_message(ptr::null_mut(), 64) }, want);
+            None
+        },
+    },
+    Case {
+        id: "M57",
+        misuse: "a number that is not a status",
+        call: "ngc_status_str(12345)",
+        gives: Gives::Value("`\"NGC_UNKNOWN_STATUS\"`"),
+        message: None,
+        changes: None,
+        prepare: None,
+        run: |_| {
+            let name = unsafe { CStr::from_ptr(ngc_status_str(12345)) };
+            assert_eq!(name, c"NGC_UNKNOWN_STATUS");
+            None
+        },
+    },
+    Case {
+        id: "M58",
+        misuse: "NaN and infinite inputs",
+        call: "ngc_cell_advance(plain, 0, 1) with p = {NaN, inf, -inf}, target = {1, 1, inf}, mask = {1, 1, inf}",
+        gives: Gives::Status(NGC_OK),
+        message: None,
+        changes: Some("outputs as in ngc-learn: dp = {NaN, 0, NaN}, dtarget = {NaN, 9.21, -inf}, L = NaN, mask = {1, 1, NaN}"),
+        prepare: None,
+        run: nan_and_inf_inputs,
+    },
+];
+
+/// Row M58: NaN and infinities go through the float32 formula as in ngc-learn (JAX
+/// computes the same IEEE operations), no crash, and the cell is usable afterwards.
+fn nan_and_inf_inputs(fx: &Fx) -> Option<NgcStatus> {
+    let (inf, nan) = (f32::INFINITY, f32::NAN);
+    let get = |name: &CStr, n: usize| {
+        let mut v = vec![0f32; n];
+        ok!(unsafe { ngc_cell_get_f32(fx.plain, name.as_ptr(), v.as_mut_ptr(), n) });
+        v
+    };
+    unsafe {
+        ok!(ngc_cell_set_f32(
+            fx.plain,
+            c"p".as_ptr(),
+            [nan, inf, -inf].as_ptr(),
+            3
+        ));
+        ok!(ngc_cell_set_f32(
+            fx.plain,
+            c"target".as_ptr(),
+            [1.0, 1.0, inf].as_ptr(),
+            3
+        ));
+        ok!(ngc_cell_set_f32(
+            fx.plain,
+            c"mask".as_ptr(),
+            [1.0, 1.0, inf].as_ptr(),
+            3
+        ));
+    }
+    let st = unsafe { ngc_cell_advance(fx.plain, 0.0, 1.0) };
+    if st != NGC_OK {
+        return Some(st);
+    }
+    let (lo, hi) = (1.0e-4f32, 0.9999f32);
+    let dp = get(c"dp", 3);
+    // NaN p: NaN everywhere. p = inf: q clips to 0.9999, sigmoid'(inf) = 0, dp = 0.
+    // p = -inf, target inf: (inf/q - (1-inf)/(1-q)) * 0 = inf * 0 = NaN.
+    assert!(dp[0].is_nan() && dp[1] == 0.0 && dp[2].is_nan(), "{dp:?}");
+    let dt = get(c"dtarget", 3);
+    assert!(dt[0].is_nan(), "{dt:?}");
+    assert_eq!(dt[1], hi.ln() - (1.0 - hi).ln());
+    assert_eq!(dt[2], (lo.ln() - (1.0 - lo).ln()) * 1.0 * inf);
+    assert_eq!(dt[2], -inf);
+    let mask = get(c"mask", 3);
+    assert!(
+        mask[0] == 1.0 && mask[1] == 1.0 && mask[2].is_nan(),
+        "inf * 0 + 1 is NaN: {mask:?}"
+    );
+    assert!(get(c"L", 1)[0].is_nan());
+    // Still usable: finite inputs give finite outputs again.
+    unsafe {
+        ok!(ngc_cell_set_f32(
+            fx.plain,
+            c"p".as_ptr(),
+            [0.5; 3].as_ptr(),
+            3
+        ));
+        ok!(ngc_cell_set_f32(
+            fx.plain,
+            c"target".as_ptr(),
+            [1.0; 3].as_ptr(),
+            3
+        ));
+        ok!(ngc_cell_set_f32(
+            fx.plain,
+            c"mask".as_ptr(),
+            [1.0; 3].as_ptr(),
+            3
+        ));
+        ok!(ngc_cell_advance(fx.plain, 1.0, 1.0));
+    }
+    assert_eq!(get(c"L", 1)[0], 3.0 * 0.5f32.ln());
+    Some(st)
+}
+
+fn function_of(call: &str) -> &str {
+    call.split('(').next().unwrap().trim()
+}
+
+fn run_case(case: &Case) {
+    let fx = Fx::new();
+    if let Some(prepare) = case.prepare {
+        prepare(&fx);
+    }
+    let sentinel = set_sentinel_message(&fx);
+    let before = fx.snapshot();
+    let got = (case.run)(&fx);
+    let msg = last_error();
+    let id = case.id;
+    match (case.gives, got) {
+        (Gives::Status(want), Some(got)) => assert_eq!(
+            got,
+            want,
+            "{id}: {} gave {} ({msg})",
+            case.call,
+            // SAFETY: static string.
+            unsafe { CStr::from_ptr(ngc_status_str(got)) }.to_string_lossy()
+        ),
+        (Gives::Void | Gives::Value(_), None) => {}
+        _ => panic!("{id}: the row's `gives` does not fit what its run returns"),
+    }
+    match case.message {
+        Some(fragment) => {
+            let prefix = format!("{}: ", function_of(case.call));
+            assert!(
+                msg.starts_with(&prefix) && msg.contains(fragment),
+                "{id}: message {msg:?} should start with {prefix:?} and contain {fragment:?}"
+            );
+        }
+        None => assert_eq!(
+            msg, sentinel,
+            "{id}: the call changed the last-error message"
+        ),
+    }
+    if case.changes.is_none() {
+        let after = fx.snapshot();
+        for ((what, b), (_, a)) in before.iter().zip(&after) {
+            assert_eq!(b, a, "{id}: {what} changed");
+        }
+    }
+}
+
+#[test]
+fn every_row() {
+    let mut ids = std::collections::HashSet::new();
+    for case in CASES {
+        assert!(ids.insert(case.id), "{} twice", case.id);
+        run_case(case);
+    }
+    assert!(CASES.len() >= 25);
+    eprintln!("misuse table: {} rows passed", CASES.len());
+}
+
+/// The README rows for `CASES`, as they must appear.
+fn table_rows() -> Vec<String> {
+    CASES
+        .iter()
+        .map(|c| {
+            let gives = match c.gives {
+                // SAFETY: static string.
+                Gives::Status(st) => format!(
+                    "`{}`",
+                    unsafe { CStr::from_ptr(ngc_status_str(st)) }
+                        .to_str()
+                        .unwrap()
+                ),
+                Gives::Void => "none (`void`)".to_string(),
+                Gives::Value(v) => v.to_string(),
+            };
+            let message = match c.message {
+                Some(m) => format!("`{}: …{m}…`", function_of(c.call)),
+                None => "(unchanged)".to_string(),
+            };
+            let after = c.changes.unwrap_or("unchanged");
+            format!(
+                "| {} | {} | `{}` | {gives} | {message} | {after} |",
+                c.id, c.misuse, c.call
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn readme_table_matches_the_cases() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let section = readme
+        .split("## Misuse never crashes the host")
+        .nth(1)
+        .expect("README has the misuse section")
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let rows: Vec<&str> = section.lines().filter(|l| l.starts_with("| M")).collect();
+    let want = table_rows();
+    assert!(
+        rows == want,
+        "README's misuse table differs from tests/misuse.rs; the rows should be:\n\n{}\n",
+        want.join("\n")
+    );
+    assert!(
+        section.contains(&format!("{} rows", CASES.len())),
+        "README should say how many rows the table has ({})",
+        CASES.len()
+    );
+}
+
+#[test]
+fn misuse_table_runs_clean_under_valgrind() {
+    common::run_self_under_valgrind("every_row");
+}
