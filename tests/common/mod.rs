@@ -275,9 +275,9 @@ pub const VALGRIND_ARGS: &[&str] = &[
     "--quiet",
 ];
 
-/// Runs `exe args` under valgrind memcheck; panics with its report unless it
-/// exits 0 with no error and no leak. Returns the program's output.
-pub fn run_under_valgrind(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+/// Runs `exe args` under valgrind memcheck; returns the output and whether the
+/// run was clean (exit 0, no error, no counted leak).
+pub fn valgrind(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> (Output, bool) {
     let mut cmd = Command::new("valgrind");
     cmd.args(VALGRIND_ARGS)
         .arg(format!(
@@ -290,14 +290,22 @@ pub fn run_under_valgrind(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Ou
         cmd.env(k, v);
     }
     let out = cmd.output().expect("valgrind runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let clean =
+        out.status.success() && valgrind_reports(&String::from_utf8_lossy(&out.stderr)) == 0;
+    (out, clean)
+}
+
+/// Runs `exe args` under valgrind memcheck; panics with its report unless it
+/// exits 0 with no error and no leak. Returns the program's output.
+pub fn run_under_valgrind(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let (out, clean) = valgrind(exe, args, env);
     assert!(
-        out.status.success() && valgrind_reports(&stderr) == 0,
+        clean,
         "valgrind found errors or leaks in {} {args:?} (exit {}):\n{}{}",
         exe.display(),
         out.status,
         String::from_utf8_lossy(&out.stdout),
-        stderr
+        String::from_utf8_lossy(&out.stderr)
     );
     out
 }
