@@ -136,7 +136,7 @@ fn c_programs_run_clean_under_asan_and_ubsan() {
         for link in [Link::Static, Link::Shared] {
             let exe = dir.join(format!("{name}_{link:?}"));
             let all: Vec<&str> = flags.iter().chain(SAN_FLAGS).copied().collect();
-            build(compiler, &all, &[src.clone()], &exe, link);
+            build(compiler, &all, std::slice::from_ref(&src), &exe, link);
             let out = run_sanitized(&exe, &args);
             if let Some(report) = sanitizer_report(&out) {
                 panic!("{name} ({link:?}) under ASan + UBSan: {report}");
@@ -162,7 +162,7 @@ fn c_programs_run_clean_under_valgrind() {
     for (name, compiler, flags, src, args) in programs() {
         for link in [Link::Static, Link::Shared] {
             let exe = dir.join(format!("{name}_{link:?}"));
-            build(compiler, flags, &[src.clone()], &exe, link);
+            build(compiler, flags, std::slice::from_ref(&src), &exe, link);
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             run_under_valgrind(&exe, &args, &[]);
             ran += 1;

@@ -1246,8 +1246,8 @@ impl Driver {
             let s = slot.unwrap();
             let cell = &mut self.cells[s];
             cell.batch = if batched { b } else { cell.init_batch };
-            for i in 0..7 {
-                let rest = vec![REST[i]; cell.count(i)];
+            for (i, &r) in REST.iter().enumerate() {
+                let rest = vec![r; cell.count(i)];
                 match &cell.comps[i] {
                     Comp::Owned(_) => cell.comps[i] = Comp::Owned(rest),
                     Comp::Bound { .. } => cell.write(&mut self.arenas, i, &rest),
