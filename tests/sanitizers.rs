@@ -30,38 +30,64 @@ const ASAN_OPTIONS: &str = "detect_leaks=1:allocator_may_return_null=1:\
      halt_on_error=1:exitcode=86";
 const UBSAN_OPTIONS: &str = "halt_on_error=1:print_stacktrace=1:exitcode=87";
 
-/// A test program: (name, compiler, flags, source, arguments).
-type Program = (
-    &'static str,
-    &'static str,
-    &'static [&'static str],
-    PathBuf,
-    Vec<String>,
-);
+/// A test program: name, compiler, flags, sources, arguments.
+struct Program {
+    name: &'static str,
+    compiler: &'static str,
+    flags: &'static [&'static str],
+    sources: Vec<PathBuf>,
+    args: Vec<String>,
+}
 
-/// The C and C++ test programs.
+/// As `tests/cpp_wrapper.rs` builds the C++17 wrapper's programs.
+const CXX17_FLAGS: &[&str] = &[
+    "-std=c++17",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-pedantic",
+    "-O1",
+    "-g",
+];
+
+fn program(
+    name: &'static str,
+    compiler: &'static str,
+    flags: &'static [&'static str],
+    sources: &[&str],
+) -> Program {
+    Program {
+        name,
+        compiler,
+        flags,
+        sources: sources.iter().map(|s| root().join(s)).collect(),
+        args: Vec::new(),
+    }
+}
+
+/// The C and C++ test programs and examples.
 fn programs() -> Vec<Program> {
     vec![
-        (
-            "test_api",
-            "cc",
-            C_FLAGS,
-            root().join("tests/c/test_api.c"),
-            vec![],
-        ),
-        (
-            "header_cxx",
+        program("test_api", "cc", C_FLAGS, &["tests/c/test_api.c"]),
+        program("header_cxx", "c++", CXX_FLAGS, &["tests/c/header_cxx.cpp"]),
+        program("quickstart", "cc", C_FLAGS, &["examples/c/quickstart.c"]),
+        program(
+            "test_hpp",
             "c++",
-            CXX_FLAGS,
-            root().join("tests/c/header_cxx.cpp"),
-            vec![],
+            CXX17_FLAGS,
+            &["tests/cpp/test_hpp.cpp", "tests/cpp/second_tu.cpp"],
         ),
-        (
-            "quickstart",
-            "cc",
-            C_FLAGS,
-            root().join("examples/c/quickstart.c"),
-            vec![],
+        program(
+            "cpp_quickstart",
+            "c++",
+            CXX17_FLAGS,
+            &["examples/cpp/quickstart.cpp"],
+        ),
+        program(
+            "cpp_wiring",
+            "c++",
+            CXX17_FLAGS,
+            &["examples/cpp/wiring.cpp"],
         ),
     ]
 }
@@ -69,13 +95,9 @@ fn programs() -> Vec<Program> {
 /// The main demo too, under the sanitizers only: its own matrix loops take about
 /// 30 s an epoch under memcheck, and it needs 2 epochs to check that it learns.
 fn demo(out: &Path) -> Program {
-    (
-        "bars",
-        "cc",
-        C_FLAGS,
-        root().join("examples/c/bars.c"),
-        vec!["2".into(), out.display().to_string()],
-    )
+    let mut p = program("bars", "cc", C_FLAGS, &["examples/c/bars.c"]);
+    p.args = vec!["2".into(), out.display().to_string()];
+    p
 }
 
 /// Whether gcc can build and run an ASan + UBSan program here.
@@ -132,20 +154,22 @@ fn c_programs_run_clean_under_asan_and_ubsan() {
     let dir = scratch("asan");
     let mut ran = 0;
     let t = Instant::now();
-    for (name, compiler, flags, src, args) in programs().into_iter().chain([demo(&dir)]) {
+    let progs: Vec<Program> = programs().into_iter().chain([demo(&dir)]).collect();
+    for p in &progs {
         for link in [Link::Static, Link::Shared] {
-            let exe = dir.join(format!("{name}_{link:?}"));
-            let all: Vec<&str> = flags.iter().chain(SAN_FLAGS).copied().collect();
-            build(compiler, &all, std::slice::from_ref(&src), &exe, link);
-            let out = run_sanitized(&exe, &args);
+            let exe = dir.join(format!("{}_{link:?}", p.name));
+            let all: Vec<&str> = p.flags.iter().chain(SAN_FLAGS).copied().collect();
+            build(p.compiler, &all, &p.sources, &exe, link);
+            let out = run_sanitized(&exe, &p.args);
             if let Some(report) = sanitizer_report(&out) {
-                panic!("{name} ({link:?}) under ASan + UBSan: {report}");
+                panic!("{} ({link:?}) under ASan + UBSan: {report}", p.name);
             }
             ran += 1;
         }
     }
     eprintln!(
-        "ASan + UBSan (gcc): {ran} program runs (4 programs, static and shared), 0 errors, 0 leaks, {:.1} s",
+        "ASan + UBSan (gcc): {ran} program runs ({} programs, static and shared), 0 errors, 0 leaks, {:.1} s",
+        progs.len(),
         t.elapsed().as_secs_f64()
     );
 }
@@ -159,17 +183,19 @@ fn c_programs_run_clean_under_valgrind() {
     let dir = scratch("valgrind");
     let mut ran = 0;
     let t = Instant::now();
-    for (name, compiler, flags, src, args) in programs() {
+    let progs = programs();
+    for p in &progs {
         for link in [Link::Static, Link::Shared] {
-            let exe = dir.join(format!("{name}_{link:?}"));
-            build(compiler, flags, std::slice::from_ref(&src), &exe, link);
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let exe = dir.join(format!("{}_{link:?}", p.name));
+            build(p.compiler, p.flags, &p.sources, &exe, link);
+            let args: Vec<&str> = p.args.iter().map(String::as_str).collect();
             run_under_valgrind(&exe, &args, &[]);
             ran += 1;
         }
     }
     eprintln!(
-        "valgrind memcheck: {ran} program runs (3 programs, static and shared), 0 errors, 0 leaks, {:.1} s",
+        "valgrind memcheck: {ran} program runs ({} programs, static and shared), 0 errors, 0 leaks, {:.1} s",
+        progs.len(),
         t.elapsed().as_secs_f64()
     );
 }
