@@ -1,8 +1,8 @@
 //! Randomized call sequences through the C ABI, checked against a model of the
 //! cell after every call (see `tests/calls/mod.rs` for the call language).
 //!
-//! `NGC_FUZZ_CALLS` sets how many calls the main test makes (default: 200,000
-//! when `CI=true`, 20,000 otherwise); `NGC_FUZZ_SEED` the first seed. A failure
+//! `NGC_FUZZ_CALLS` sets how many calls the main test makes (default: 1,000,000
+//! when `CI=true`, about 15 s in a debug build; 50,000 otherwise); `NGC_FUZZ_SEED` the first seed. A failure
 //! prints the seed, the call number and the last 40 calls.
 
 mod calls;
@@ -22,7 +22,7 @@ fn env_u64(name: &str) -> Option<u64> {
 }
 
 fn calls_to_run() -> u64 {
-    env_u64("NGC_FUZZ_CALLS").unwrap_or(if common::in_ci() { 200_000 } else { 20_000 })
+    env_u64("NGC_FUZZ_CALLS").unwrap_or(if common::in_ci() { 1_000_000 } else { 50_000 })
 }
 
 /// Every status the generator can provoke, so a run that stops reaching one fails.
