@@ -30,5 +30,8 @@
 pub mod abi;
 /// cbindgen:ignore
 pub mod core;
+/// cbindgen:ignore
+pub mod dispatch;
+mod pool;
 
 pub use crate::abi::*;

@@ -834,7 +834,7 @@ pub unsafe extern "C" fn ngc_cell_set_threads(cell: *mut NgcCell, threads: usize
                 "threads must be at least 1",
             ));
         }
-        with_cell!(&mut c.cell, x => x.set_threads(threads));
+        with_cell!(&mut c.cell, x => x.set_threads(threads))?;
         Ok(())
     })
 }

@@ -13,7 +13,9 @@
 
 use super::error::CellError;
 use super::real::Real;
-use super::spec::{CompartmentSpec, Role, Slot};
+use super::kernel::Io;
+use super::spec::{CompartmentSpec, Role, Slot, Workspace, MAX_THREADS};
+use std::sync::Mutex;
 
 /// Index of `p` in [`COMPARTMENTS`].
 pub const P: usize = 0;
@@ -102,7 +104,8 @@ pub const COMPARTMENTS: [CompartmentSpec; 7] = [
 /// same bits for any number of threads.
 pub const SUM_BLOCK: usize = 4096;
 
-/// Below this many elements a cell never uses more than one thread.
+/// Below this many elements per thread a cell uses fewer threads (one below
+/// twice this size): waking a helper costs some microseconds.
 pub const MIN_ELEMENTS_PER_THREAD: usize = 1 << 16;
 
 #[inline(always)]
@@ -123,6 +126,10 @@ fn clip<T: Real>(q: T) -> T {
 }
 
 /// The outputs for one element: `(dp, dtarget, log-likelihood term)`.
+///
+/// The reference implementation, with the standard library's (libm's) `ln` and
+/// `exp`: the fast kernel ([`kernel`](super::kernel)) does the same operations
+/// in the same order with its own `ln`/`exp`, and the tests compare the two.
 #[inline(always)]
 pub fn element<T: Real>(input_logits: bool, p: T, x: T, modulator: T, mask: T) -> (T, T, T) {
     let q = clip(if input_logits { sigmoid(p) } else { p });
@@ -142,49 +149,20 @@ pub fn element<T: Real>(input_logits: bool, p: T, x: T, modulator: T, mask: T) -
     (dp, dtarget, ll)
 }
 
-/// Runs the kernel over one range of elements; returns the log-likelihood
-/// partial sum of each `SUM_BLOCK` block in `sums` (one entry per block).
-#[allow(clippy::too_many_arguments)]
-fn run_range<T: Real>(
-    input_logits: bool,
-    p: &[T],
-    target: &[T],
-    modulator: &[T],
-    mask: &mut [T],
-    dp: &mut [T],
-    dtarget: &mut [T],
-    sums: &mut [f64],
-) {
-    let blocks = p
-        .chunks(SUM_BLOCK)
-        .zip(target.chunks(SUM_BLOCK))
-        .zip(modulator.chunks(SUM_BLOCK))
-        .zip(mask.chunks_mut(SUM_BLOCK))
-        .zip(dp.chunks_mut(SUM_BLOCK))
-        .zip(dtarget.chunks_mut(SUM_BLOCK))
-        .zip(sums.iter_mut());
-    for ((((((p, x), m), k), dp), dt), sum) in blocks {
-        let mut acc = 0.0_f64;
-        for i in 0..p.len() {
-            let (d, t, ll) = element(input_logits, p[i], x[i], m[i], k[i]);
-            dp[i] = d;
-            dt[i] = t;
-            k[i] = k[i] * T::ZERO + T::ONE;
-            acc += ll.to_f64();
-        }
-        *sum = acc;
-    }
-}
-
 /// The number of threads `advance` uses for `count` elements when `threads` are allowed.
 pub fn threads_for(count: usize, threads: usize) -> usize {
     threads.clamp(1, (count / MIN_ELEMENTS_PER_THREAD).max(1))
 }
 
+/// The number of `SUM_BLOCK` blocks (log-likelihood partial sums) of `count` elements.
+pub fn blocks_for(count: usize) -> usize {
+    count.div_ceil(SUM_BLOCK)
+}
+
 pub(crate) fn advance_slots<T: Real>(
     input_logits: bool,
     slots: &mut [Slot<'_, T>],
-    threads: usize,
+    ws: &mut Workspace,
 ) -> Result<(), CellError> {
     let [p, target, modulator, mask, loss, dp, dtarget] = slots else {
         return Err(CellError::Internal("Bernoulli cell needs 7 slots".into()));
@@ -198,52 +176,58 @@ pub(crate) fn advance_slots<T: Real>(
     };
     let (p, target, modulator) = (p.as_slice(), target.as_slice(), modulator.as_slice());
     let n = p.len();
-    let n_blocks = n.div_ceil(SUM_BLOCK);
-    let l = if n_blocks <= 16 {
-        let mut sums = [0.0_f64; 16];
-        let sums = &mut sums[..n_blocks];
-        run_range(input_logits, p, target, modulator, mask, dp, dtarget, sums);
-        sums.iter().sum::<f64>()
-    } else {
-        let mut sums = Vec::new();
-        sums.try_reserve_exact(n_blocks)
-            .map_err(|_| CellError::Alloc {
-                name: "L (partial sums)".into(),
-                bytes: n_blocks * 8,
-            })?;
-        sums.resize(n_blocks, 0.0);
-        let t = threads_for(n, threads);
-        if t <= 1 {
-            run_range(
-                input_logits,
-                p,
-                target,
-                modulator,
-                mask,
-                dp,
-                dtarget,
-                &mut sums,
-            );
-        } else {
-            // Whole blocks per thread, so each partial sum covers the same elements
-            // whatever the thread count.
+    let n_blocks = blocks_for(n);
+    let width = ws.width();
+    let (partials, pool) = ws.parts(n_blocks)?;
+    let run = crate::dispatch::kernel::<T>(input_logits);
+    let t = threads_for(n, width);
+    match pool {
+        Some(pool) if t > 1 => {
+            // Whole blocks per task, so each partial sum covers the same
+            // elements whatever the thread count.
             let per = n_blocks.div_ceil(t) * SUM_BLOCK;
-            std::thread::scope(|s| {
-                let parts = p
-                    .chunks(per)
-                    .zip(target.chunks(per))
-                    .zip(modulator.chunks(per))
-                    .zip(mask.chunks_mut(per))
-                    .zip(dp.chunks_mut(per))
-                    .zip(dtarget.chunks_mut(per))
-                    .zip(sums.chunks_mut(per / SUM_BLOCK));
-                for ((((((p, x), m), k), d), dt), su) in parts {
-                    s.spawn(move || run_range(input_logits, p, x, m, k, d, dt, su));
+            let parts: [Mutex<Option<Io<'_, T>>>; MAX_THREADS] =
+                std::array::from_fn(|_| Mutex::new(None));
+            let chunks = p
+                .chunks(per)
+                .zip(target.chunks(per))
+                .zip(modulator.chunks(per))
+                .zip(mask.chunks_mut(per))
+                .zip(dp.chunks_mut(per))
+                .zip(dtarget.chunks_mut(per))
+                .zip(partials.chunks_mut(per / SUM_BLOCK));
+            let mut tasks = 0;
+            for (((((((p, x), m), k), dp), dt), partials), slot) in chunks.zip(parts.iter()) {
+                *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(Io {
+                    p,
+                    x,
+                    m,
+                    k,
+                    dp,
+                    dt,
+                    partials,
+                });
+                tasks += 1;
+            }
+            pool.run(tasks, &|i| {
+                let io = parts[i].lock().unwrap_or_else(|e| e.into_inner()).take();
+                if let Some(io) = io {
+                    run(io);
                 }
             });
         }
-        sums.iter().sum::<f64>()
-    };
+        _ => run(Io {
+            p,
+            x: target,
+            m: modulator,
+            k: mask,
+            dp,
+            dt: dtarget,
+            partials: &mut partials[..],
+        }),
+    }
+    // Block order, whatever the thread count.
+    let l: f64 = partials.iter().sum();
     loss[0] = T::from_f64(l);
     Ok(())
 }

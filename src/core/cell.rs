@@ -6,7 +6,7 @@ use super::error::CellError;
 use super::layout::Layout;
 use super::metadata::metadata_json;
 use super::real::Real;
-use super::spec::{CellKind, Slot};
+use super::spec::{CellKind, Slot, Workspace};
 
 /// The most compartments any cell type has.
 pub const MAX_COMPARTMENTS: usize = 8;
@@ -34,8 +34,9 @@ pub struct Cell<T: Real> {
     kind: CellKind,
     layout: Layout,
     initial_batch: usize,
-    threads: usize,
     store: Vec<Store<T>>,
+    /// What `advance` needs besides the compartments (partial sums, worker threads).
+    ws: Workspace,
 }
 
 fn alloc_filled<T: Real>(name: &str, len: usize, value: T) -> Result<Vec<T>, CellError> {
@@ -62,13 +63,14 @@ impl<T: Real> Cell<T> {
                 T::from_f64(spec.rest),
             )?));
         }
+        let ws = Workspace::new(layout.count())?;
         Ok(Cell {
             name: name.to_string(),
             kind,
             initial_batch: layout.batch_size(),
             layout,
-            threads: 1,
             store,
+            ws,
         })
     }
 
@@ -94,13 +96,20 @@ impl<T: Real> Cell<T> {
 
     /// The number of threads `advance` may use (default 1).
     pub fn threads(&self) -> usize {
-        self.threads
+        self.ws.threads()
     }
 
-    /// Allows `advance` to use up to `threads` threads (at least 1) on large cells.
+    /// Allows `advance` to use up to `threads` threads (at least 1; at most
+    /// [`MAX_THREADS`](super::spec::MAX_THREADS) are used) on large cells.
     /// Results are bit-identical for any value.
-    pub fn set_threads(&mut self, threads: usize) {
-        self.threads = threads.max(1);
+    ///
+    /// More than one starts `threads - 1` worker threads now, which sleep
+    /// between calls and are joined when the cell is dropped or this is set
+    /// back to 1. They only work on cells of at least
+    /// `2 * MIN_ELEMENTS_PER_THREAD` elements. Fails (changing nothing) when
+    /// the system will not start a thread.
+    pub fn set_threads(&mut self, threads: usize) -> Result<(), CellError> {
+        self.ws.set_threads(threads)
     }
 
     /// The number of compartments.
@@ -273,7 +282,7 @@ impl<T: Real> Cell<T> {
                 }
             };
         }
-        self.kind.advance(&mut slots[..n], self.threads)
+        self.kind.advance_in(&mut slots[..n], &mut self.ws)
     }
 
     /// ngc-learn's `reset()`: `batched_reset` to the batch size given at creation.
@@ -335,6 +344,8 @@ impl<T: Real> Cell<T> {
                 (Store::Owned(_), _) => fresh[i] = Some(alloc_filled(spec.name, len, rest)?),
             }
         }
+        // Grows the partial sums if needed (fallible, and harmless if a later step failed).
+        self.ws.resize(layout.count())?;
         // Then commit.
         for (i, spec) in specs.iter().enumerate() {
             let rest = T::from_f64(spec.rest);

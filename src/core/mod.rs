@@ -2,17 +2,19 @@
 
 pub mod bernoulli;
 pub mod cell;
+pub mod kernel;
 pub mod error;
 pub mod layout;
 pub mod metadata;
 pub mod real;
 pub mod spec;
+pub mod vmath;
 
 pub use cell::{Cell, MAX_COMPARTMENTS};
 pub use error::CellError;
 pub use layout::{Layout, UnitShape};
 pub use real::{Dtype, Real};
-pub use spec::{CellKind, CompartmentSpec, Role, Slot};
+pub use spec::{CellKind, CompartmentSpec, Role, Slot, Workspace};
 
 /// Creates ngc-learn's `BernoulliErrorCell(name, n_units, batch_size, input_logits, shape)`.
 pub fn bernoulli_error_cell<T: Real>(

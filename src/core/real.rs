@@ -21,6 +21,7 @@ pub trait Real:
     + Mul<Output = Self>
     + Div<Output = Self>
     + Neg<Output = Self>
+    + super::kernel::Lane
 {
     /// The dtype tag of this type.
     const DTYPE: Dtype;

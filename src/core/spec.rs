@@ -8,6 +8,90 @@
 use super::bernoulli;
 use super::error::CellError;
 use super::real::Real;
+use crate::pool::Pool;
+
+/// The most threads one cell's `advance` uses.
+pub const MAX_THREADS: usize = 64;
+
+/// What `advance` needs besides the compartments, kept by the cell so that
+/// `advance` allocates nothing: the log-likelihood partial sums (one per
+/// `SUM_BLOCK` block, sized with the shape) and the worker threads (started
+/// by [`set_threads`](Self::set_threads), joined on drop).
+#[derive(Debug, Default)]
+pub struct Workspace {
+    partials: Vec<f64>,
+    threads: usize,
+    pool: Option<Pool>,
+}
+
+impl Workspace {
+    /// A workspace for `count` elements, single-threaded.
+    pub fn new(count: usize) -> Result<Workspace, CellError> {
+        let mut ws = Workspace {
+            partials: Vec::new(),
+            threads: 1,
+            pool: None,
+        };
+        ws.resize(count)?;
+        Ok(ws)
+    }
+
+    /// Makes room for `count` elements. Fallible; on error nothing changed.
+    pub fn resize(&mut self, count: usize) -> Result<(), CellError> {
+        let blocks = bernoulli::blocks_for(count);
+        if blocks > self.partials.len() {
+            self.partials
+                .try_reserve_exact(blocks - self.partials.len())
+                .map_err(|_| CellError::Alloc {
+                    name: "L (partial sums)".into(),
+                    bytes: blocks.saturating_mul(8),
+                })?;
+        }
+        self.partials.resize(blocks, 0.0);
+        Ok(())
+    }
+
+    /// The number of threads `advance` may use.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Allows `threads` threads (at least 1, at most [`MAX_THREADS`]): starts
+    /// `threads - 1` worker threads, or stops them all for 1. On error (the
+    /// system would not start a thread) the thread count is unchanged.
+    pub fn set_threads(&mut self, threads: usize) -> Result<(), CellError> {
+        let threads = threads.clamp(1, MAX_THREADS);
+        if threads == self.width() {
+            self.threads = threads;
+            return Ok(());
+        }
+        let pool = if threads > 1 {
+            Some(Pool::new(threads - 1).map_err(|e| CellError::Alloc {
+                name: format!("worker threads ({e})"),
+                bytes: 0,
+            })?)
+        } else {
+            None
+        };
+        self.pool = pool; // drops (joins) the old workers
+        self.threads = threads;
+        Ok(())
+    }
+
+    /// The number of threads that can run now.
+    pub(crate) fn width(&self) -> usize {
+        self.pool.as_ref().map_or(1, Pool::width)
+    }
+
+    /// The first `blocks` partial sums and the workers.
+    pub(crate) fn parts(&mut self, blocks: usize) -> Result<(&mut [f64], Option<&Pool>), CellError> {
+        let have = self.partials.len();
+        let partials = self.partials.get_mut(..blocks).ok_or_else(|| {
+            CellError::Internal(format!("workspace for {have} blocks, {blocks} needed"))
+        })?;
+        Ok((partials, self.pool.as_ref()))
+    }
+}
 
 /// How a compartment takes part in `advance`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,12 +191,20 @@ impl CellKind {
     ///
     /// `slots[i]` is compartment `i` of [`compartments`](Self::compartments): a
     /// [`Slot::Write`] for every compartment whose role is written, and every
-    /// array slot of the same length. `threads` (at least 1) is a hint; the
-    /// results do not depend on it.
-    pub fn advance<T: Real>(
+    /// array slot of the same length. Single-threaded; this entry allocates its
+    /// workspace (a [`Cell`](super::Cell) keeps one and allocates nothing).
+    pub fn advance<T: Real>(&self, slots: &mut [Slot<'_, T>]) -> Result<(), CellError> {
+        let count = slots.first().map_or(0, |s| s.as_slice().len());
+        let mut ws = Workspace::new(count)?;
+        self.advance_in(slots, &mut ws)
+    }
+
+    /// [`advance`](Self::advance) with a workspace sized for the slots; the
+    /// results do not depend on its thread count.
+    pub fn advance_in<T: Real>(
         &self,
         slots: &mut [Slot<'_, T>],
-        threads: usize,
+        ws: &mut Workspace,
     ) -> Result<(), CellError> {
         let specs = self.compartments();
         if slots.len() != specs.len() {
@@ -146,7 +238,7 @@ impl CellKind {
         }
         match *self {
             CellKind::Bernoulli { input_logits } => {
-                bernoulli::advance_slots(input_logits, slots, threads)
+                bernoulli::advance_slots(input_logits, slots, ws)
             }
         }
     }

@@ -1,0 +1,330 @@
+//! Branch-free `ln` and `exp` for the kernel, written on plain `f32`/`f64`
+//! values so that a loop over a fixed-width chunk of lanes auto-vectorises
+//! (every step is an add, multiply, fused multiply-add, compare/select or an
+//! integer operation on the bits; no table, no branch, no division).
+//!
+//! `F` chooses fused multiply-adds (`true`: `mul_add`, one rounding) or a plain
+//! multiply then add (`false`, for x86-64 CPUs without FMA, where `mul_add`
+//! would be a slow libm call). With `F = true` the result is the same bits on
+//! every CPU and every SIMD width.
+//!
+//! Accuracy, measured by `examples/ulp.rs` (see `BENCHMARKS.md`), on exactly the
+//! inputs the Bernoulli kernel feeds these functions:
+//!
+//! | function | inputs | max error (F = true) |
+//! |---|---|---|
+//! | [`ln_f32`] | every f32 in `[1e-4, 0.9999]` (the clipped `q` and `1 - q`) | 0.82 ulp vs f64 `ln` |
+//! | [`exp_f32`] | every f32 in `[-87.33, 88.72]` (`-p`; outside, see the function) | 0.85 ulp vs f64 `exp` |
+//! | [`ln_f64`] | 2^26 f64 spread over `[1e-4, 0.9999]` | 0.55 ulp from glibc `log` |
+//! | [`exp_f64`] | 2^26 f64 spread over `[-708.39, 709.78]` | 0.53 ulp from glibc `exp` |
+
+/// `if c { a } else { b }` on values: becomes a compare-and-blend in vector code.
+#[inline(always)]
+fn sel<T>(c: bool, a: T, b: T) -> T {
+    if c {
+        a
+    } else {
+        b
+    }
+}
+
+#[inline(always)]
+fn fma32<const F: bool>(a: f32, b: f32, c: f32) -> f32 {
+    if F {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+#[inline(always)]
+fn fma64<const F: bool>(a: f64, b: f64, c: f64) -> f64 {
+    if F {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+/// `Q(f) ~ (ln(1+f) - f) / f^2` on `[-1/3, 1/3]`, degree 8 (weighted minimax, 2^-27.7 relative on `ln(1+f)`).
+const LN32_Q: [f32; 9] = [
+    -0.500_000_012_072_788_4,
+    0.333_332_084_145_315_7,
+    -0.249_997_175_217_559_9,
+    0.200_107_477_077_868_5,
+    -0.166_823_033_607_583_6,
+    0.140_011_589_395_105,
+    -0.121_671_849_125_591_99,
+    0.140_047_648_983_877_1,
+    -0.129_488_352_988_494_5,
+];
+/// `E(r) ~ (e^r - 1 - r) / r^2` on `[-ln2/2, ln2/2]`, degree 4 (2^-28.3 relative on `e^r`).
+const EXP32_E: [f32; 5] = [
+    0.499_999_934_514_335_1,
+    0.166_665_206_869_819_53,
+    0.041_668_387_415_387_48,
+    0.008_368_710_105_860_344,
+    0.001_381_461_085_488_450_4,
+];
+/// `Q(f)` for f64, degree 19 (2^-56.9 relative on `ln(1+f)`).
+const LN64_Q: [f64; 20] = [
+    -0.499_999_999_999_999_568_314_464_4,
+    0.333_333_333_333_331_301_843_008_9,
+    -0.250_000_000_000_294_530_739_132_1,
+    0.200_000_000_000_838_346_686_469_1,
+    -0.166_666_666_608_917_231_874_172_6,
+    0.142_857_142_734_551_766_618_952_5,
+    -0.125_000_005_145_847_060_630_204_3,
+    0.111_111_120_069_037_784_203_701_5,
+    -0.099_999_749_359_789_592_606_418_39,
+    0.090_908_713_608_393_175_251_729_85,
+    -0.083_340_633_284_139_863_567_911_17,
+    0.076_932_900_970_801_485_654_668_73,
+    -0.071_296_198_095_020_371_104_485_4,
+    0.066_503_800_583_007_905_812_915_76,
+    -0.063_999_738_319_247_623_192_258_59,
+    0.060_537_269_501_243_652_878_721_14,
+    -0.045_347_542_853_329_909_868_631_37,
+    0.041_676_155_630_503_037_815_487_65,
+    -0.086_951_267_518_135_628_138_176_87,
+    0.085_129_787_140_595_122_457_712_84,
+];
+/// `E(r)` for f64, degree 9 (2^-57.9 relative on `e^r`).
+const EXP64_E: [f64; 10] = [
+    0.500_000_000_000_001_061_845_989_2,
+    0.166_666_666_666_664_127_554_981_4,
+    0.041_666_666_666_530_252_000_797_44,
+    0.008_333_333_333_494_336_451_099_894,
+    0.001_388_888_894_360_119_792_883_678,
+    0.000_198_412_695_067_855_378_399_457_6,
+    0.000_024_801_493_132_734_535_477_374_55,
+    0.000_002_755_758_625_283_303_076_447_353,
+    0.000_000_276_302_350_952_136_825_272_559_4,
+    0.000_000_025_000_078_544_674_481_131_489_56,
+];
+
+/// Natural log for positive normal `x`, NaN for NaN. Meant for the kernel's
+/// clipped probabilities `[1e-4, 0.9999]`; also within 1 ulp on every positive
+/// normal float, but not defined for 0, negatives, subnormals or infinity (the
+/// kernel never feeds those: `clip` comes first).
+///
+/// `x = 2^e * m` with `m` in `[2/3, 4/3)`, `f = m - 1` (exact), then
+/// `ln x = e*ln2_hi + f + (e*ln2_lo + f^2 Q(f))`, the first sum error-free (Fast2Sum).
+#[inline(always)]
+pub fn ln_f32<const F: bool>(x: f32) -> f32 {
+    const OFF: u32 = 0x3f2a_aaab; // 2/3
+    const LN2_HI: f32 = 0.693_138_122_56; // 0x3f317180: e * LN2_HI is exact
+    const LN2_LO: f32 = 9.058_000_614_5e-6;
+    let ix = x.to_bits();
+    let tmp = ix.wrapping_sub(OFF);
+    let e = (tmp as i32) >> 23;
+    let m = f32::from_bits(ix.wrapping_sub(tmp & 0xff80_0000));
+    let f = m - 1.0;
+    let ef = e as f32;
+    let q = &LN32_Q;
+    let mut poly = q[8];
+    for &c in q[..8].iter().rev() {
+        poly = fma32::<F>(poly, f, c);
+    }
+    let f2 = f * f;
+    let hi = ef * LN2_HI;
+    let s = hi + f;
+    let t = (hi - s) + f;
+    let lo = fma32::<F>(f2, poly, fma32::<F>(ef, LN2_LO, t));
+    // `x - x` is 0, or NaN when x is NaN (the bit manipulations above lose NaN).
+    (s + lo) + (x - x)
+}
+
+/// `e^x` as the kernel's sigmoid needs it: within 1 ulp for `x` in
+/// `[-87.33, 88.72]` (normal results), `+inf` above `ln(f32::MAX)`, NaN for NaN,
+/// and for `x < ln(f32::MIN_POSITIVE)` the smallest normal float instead of a
+/// subnormal or 0 (any value below 2^-25 gives the same `1 / (1 + e^x)`, which is 1).
+#[inline(always)]
+pub fn exp_f32<const F: bool>(x: f32) -> f32 {
+    const LO: f32 = -87.336_54; // ln(f32::MIN_POSITIVE), rounded up
+    const HI: f32 = 89.0;
+    const OVERFLOW: f32 = 88.722_83; // largest x with e^x <= f32::MAX (rounded)
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const SHIFT: f32 = 12_582_912.0; // 1.5 * 2^23: adding it rounds to an integer
+    const LN2_HI: f32 = 0.693_145_751_953_125; // 0x3f317200: n * LN2_HI is exact
+    const LN2_LO: f32 = 1.428_606_820_309_417_2e-6;
+    // NaN-propagating clamp (a NaN compares false and is kept).
+    let xc = sel(x < LO, LO, sel(x > HI, HI, x));
+    let z = fma32::<F>(xc, LOG2E, SHIFT);
+    let n = z - SHIFT;
+    // r = x - n ln2 = r1 + c, r1 exact; e^r = 1 + r1 + (c + r^2 E(r)), with
+    // 1 + r1 split error-free (Fast2Sum) so that only the last addition rounds much.
+    let r1 = fma32::<F>(-n, LN2_HI, xc);
+    let c = -n * LN2_LO;
+    let r = r1 + c;
+    let ec = &EXP32_E;
+    let mut poly = ec[4];
+    for &k in ec[..4].iter().rev() {
+        poly = fma32::<F>(poly, r, k);
+    }
+    let s = 1.0 + r1;
+    let t = (1.0 - s) + r1;
+    let y = s + (t + fma32::<F>(r * r, poly, c));
+    let ni = (z.to_bits() as i32).wrapping_sub(SHIFT.to_bits() as i32);
+    let res = f32::from_bits((y.to_bits() as i32).wrapping_add(ni << 23) as u32);
+    let res = sel(xc > OVERFLOW, f32::INFINITY, res);
+    res + (xc - xc)
+}
+
+/// [`ln_f32`] for f64: same reduction, degree-19 `Q`.
+#[inline(always)]
+pub fn ln_f64<const F: bool>(x: f64) -> f64 {
+    const OFF: u64 = 0x3fe5_5555_5555_5555; // 2/3
+    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01; // 32 significant bits
+    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    const ISHIFT: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52
+    let ix = x.to_bits();
+    let tmp = ix.wrapping_sub(OFF);
+    let e = (tmp as i64) >> 52;
+    let m = f64::from_bits(ix.wrapping_sub(tmp & 0xfff0_0000_0000_0000));
+    let f = m - 1.0;
+    // `e as f64` without a 64-bit integer conversion (which AVX2 lacks).
+    let ef = f64::from_bits(ISHIFT.to_bits().wrapping_add(e as u64)) - ISHIFT;
+    let q = &LN64_Q;
+    // Estrin-like split for a shorter dependency chain: poly = A(f) + f^10 B(f).
+    let f2 = f * f;
+    let f4 = f2 * f2;
+    let f8 = f4 * f4;
+    let f10 = f8 * f2;
+    let mut a = q[9];
+    for &c in q[..9].iter().rev() {
+        a = fma64::<F>(a, f, c);
+    }
+    let mut b = q[19];
+    for &c in q[10..19].iter().rev() {
+        b = fma64::<F>(b, f, c);
+    }
+    let poly = fma64::<F>(f10, b, a);
+    let hi = ef * LN2_HI;
+    let s = hi + f;
+    let t = (hi - s) + f;
+    let lo = fma64::<F>(f2, poly, fma64::<F>(ef, LN2_LO, t));
+    (s + lo) + (x - x)
+}
+
+/// [`exp_f32`] for f64: within 1 ulp for `x` in `[-708.39, 709.78]`, `+inf`
+/// above, NaN for NaN, the smallest normal double below.
+#[inline(always)]
+pub fn exp_f64<const F: bool>(x: f64) -> f64 {
+    const LO: f64 = -708.396_418_532_264_1; // ln(f64::MIN_POSITIVE)
+    const HI: f64 = 710.0;
+    const OVERFLOW: f64 = 709.782_712_893_384; // ln(f64::MAX)
+    const LOG2E: f64 = std::f64::consts::LOG2_E;
+    const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52
+    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
+    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    let xc = sel(x < LO, LO, sel(x > HI, HI, x));
+    let z = fma64::<F>(xc, LOG2E, SHIFT);
+    let n = z - SHIFT;
+    let r1 = fma64::<F>(-n, LN2_HI, xc);
+    let c = -n * LN2_LO;
+    let r = r1 + c;
+    let ec = &EXP64_E;
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let mut a = ec[4];
+    for &c in ec[..4].iter().rev() {
+        a = fma64::<F>(a, r, c);
+    }
+    let mut b = ec[9];
+    for &c in ec[5..9].iter().rev() {
+        b = fma64::<F>(b, r, c);
+    }
+    let poly = fma64::<F>(r4 * r, b, a);
+    let s = 1.0 + r1;
+    let t = (1.0 - s) + r1;
+    let y = s + (t + fma64::<F>(r2, poly, c));
+    let ni = (z.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
+    let res = f64::from_bits((y.to_bits() as i64).wrapping_add(ni << 52) as u64);
+    let res = sel(xc > OVERFLOW, f64::INFINITY, res);
+    res + (xc - xc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ulp32(approx: f32, exact: f64) -> f64 {
+        let e = exact as f32;
+        let ulp = if e == 0.0 {
+            f32::from_bits(1) as f64
+        } else {
+            let b = e.abs().to_bits();
+            (f32::from_bits(b + 1) - f32::from_bits(b)) as f64
+        };
+        ((approx as f64) - exact).abs() / ulp
+    }
+
+    /// Strided sweep (every 61st float) of the kernel's log inputs; the full
+    /// sweep is `examples/ulp.rs`.
+    #[test]
+    fn ln_f32_is_within_one_ulp_on_the_clipped_range() {
+        for fma in [true, false] {
+            let mut worst = 0.0f64;
+            let (a, b) = (1e-4f32.to_bits(), 0.9999f32.to_bits());
+            let mut i = a;
+            while i <= b {
+                let x = f32::from_bits(i);
+                let y = if fma { ln_f32::<true>(x) } else { ln_f32::<false>(x) };
+                worst = worst.max(ulp32(y, (x as f64).ln()));
+                i += 61;
+            }
+            let bound = if fma { 1.0 } else { 1.5 };
+            assert!(worst < bound, "fma={fma}: {worst} ulp");
+        }
+    }
+
+    #[test]
+    fn exp_f32_is_within_one_ulp_and_handles_the_edges() {
+        let mut worst = 0.0f64;
+        for i in (0..=u32::MAX).step_by(977) {
+            let x = f32::from_bits(i);
+            if !(-87.33f32..=88.72).contains(&x) {
+                continue;
+            }
+            worst = worst.max(ulp32(exp_f32::<true>(x), (x as f64).exp()));
+        }
+        assert!(worst < 1.0, "{worst} ulp");
+        assert!(exp_f32::<true>(f32::NAN).is_nan());
+        assert_eq!(exp_f32::<true>(f32::INFINITY), f32::INFINITY);
+        assert_eq!(exp_f32::<true>(89.0), f32::INFINITY);
+        assert_eq!(exp_f32::<true>(88.73), f32::INFINITY);
+        assert!(exp_f32::<true>(88.72).is_finite());
+        assert!(exp_f32::<true>(f32::NEG_INFINITY) < 2e-38);
+        assert_eq!(exp_f32::<true>(0.0), 1.0);
+        assert!(exp_f64::<true>(f64::NAN).is_nan());
+        assert_eq!(exp_f64::<true>(710.0), f64::INFINITY);
+        assert_eq!(exp_f64::<true>(f64::INFINITY), f64::INFINITY);
+        assert!(exp_f64::<true>(f64::NEG_INFINITY) < 3e-308);
+        assert!(ln_f32::<true>(f32::NAN).is_nan());
+        assert!(ln_f64::<true>(f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn f64_functions_agree_with_libm_to_an_ulp() {
+        let mut worst_ln = 0.0f64;
+        let mut worst_exp = 0.0f64;
+        let mut s = 0x1234_5678_9abc_def1u64;
+        for _ in 0..200_000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let u = (s >> 11) as f64 / (1u64 << 53) as f64;
+            let x = 1e-4 + u * (0.9999 - 1e-4);
+            let d = (ln_f64::<true>(x) - x.ln()).abs();
+            let ulp = f64::from_bits(x.ln().abs().to_bits() + 1) - x.ln().abs();
+            worst_ln = worst_ln.max(d / ulp);
+            let y = -708.0 + u * 1417.0;
+            let d = (exp_f64::<true>(y) - y.exp()).abs();
+            let ulp = f64::from_bits(y.exp().to_bits() + 1) - y.exp();
+            worst_exp = worst_exp.max(d / ulp);
+        }
+        assert!(worst_ln <= 1.0, "ln {worst_ln}");
+        assert!(worst_exp <= 1.0, "exp {worst_exp}");
+    }
+}
