@@ -63,7 +63,7 @@ fn has_avx2_fma() -> bool {
 mod x86 {
     use super::*;
 
-    #[target_feature(enable = "avx512f,avx2,fma")]
+    #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,bmi2")]
     fn avx512<T: Real, const LOGITS: bool>(io: Io<'_, T>) {
         T::run_range::<LOGITS, true>(io)
     }

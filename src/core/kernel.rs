@@ -45,6 +45,8 @@ pub trait Lane: Copy {
     fn ln_k<const F: bool>(self) -> Self;
     /// `exp` for the sigmoid (see [`vmath`]).
     fn exp_k<const F: bool>(self) -> Self;
+    /// `self * b + c` with one rounding.
+    fn fma_k(self, b: Self, c: Self) -> Self;
     /// Runs the kernel over `io`, with `LOGITS` the cell's `input_logits` and
     /// `F` whether to fuse multiply-adds.
     fn run_range<const LOGITS: bool, const F: bool>(io: Io<'_, Self>)
@@ -62,6 +64,10 @@ impl Lane for f32 {
         vmath::exp_f32::<F>(self)
     }
     #[inline(always)]
+    fn fma_k(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+    #[inline(always)]
     fn run_range<const LOGITS: bool, const F: bool>(io: Io<'_, Self>) {
         run_range::<f32, 16, LOGITS, F>(io)
     }
@@ -77,17 +83,39 @@ impl Lane for f64 {
         vmath::exp_f64::<F>(self)
     }
     #[inline(always)]
+    fn fma_k(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+    #[inline(always)]
     fn run_range<const LOGITS: bool, const F: bool>(io: Io<'_, Self>) {
-        run_range::<f64, 8, LOGITS, F>(io)
+        run_range::<f64, 16, LOGITS, F>(io)
     }
 }
 
-/// One element: `(dp, dtarget, mask after, log-likelihood term)`. Written exactly
-/// like the reference [`element`](super::bernoulli::element), operation for
-/// operation, except `ln`/`exp`.
+/// `sigmoid(p)`, the first half of an element: computed one chunk ahead of the
+/// rest (see [`block`]) so that its long dependency chain (exp, divide)
+/// overlaps the logs of the previous chunk.
 #[inline(always)]
-fn elem<T: Real, const LOGITS: bool, const F: bool>(p: T, x: T, m: T, k: T) -> (T, T, T, T) {
-    let s = T::ONE / (T::ONE + (-p).exp_k::<F>());
+fn sig<T: Real, const F: bool>(p: T) -> T {
+    T::ONE / (T::ONE + (-p).exp_k::<F>())
+}
+
+#[inline(always)]
+fn fma<T: Real, const F: bool>(a: T, b: T, c: T) -> T {
+    if F {
+        a.fma_k(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+/// The rest of one element, given `s = sigmoid(p)`: `(dp, dtarget, mask after,
+/// log-likelihood term)`. Written like the reference
+/// [`element`](super::bernoulli::element), operation for operation, except
+/// `ln`/`exp`, `mask * 0 + 1` (one fused operation: the same value), and the
+/// log-likelihood term, whose second product is fused into the sum.
+#[inline(always)]
+fn elem<T: Real, const LOGITS: bool, const F: bool>(p: T, s: T, x: T, m: T, k: T) -> (T, T, T, T) {
     let q = if LOGITS { s } else { p };
     // jnp.clip: NaN stays NaN (both comparisons are false).
     let q = if q < T::CLIP_LO {
@@ -101,7 +129,7 @@ fn elem<T: Real, const LOGITS: bool, const F: bool>(p: T, x: T, m: T, k: T) -> (
     let one_min_x = T::ONE - x;
     let log_q = q.ln_k::<F>();
     let log_one_min_q = one_min_q.ln_k::<F>();
-    let ll = log_q * x + log_one_min_q * one_min_x;
+    let ll = fma::<T, F>(log_one_min_q, one_min_x, log_q * x);
     let g = if LOGITS {
         x - q
     } else {
@@ -109,15 +137,26 @@ fn elem<T: Real, const LOGITS: bool, const F: bool>(p: T, x: T, m: T, k: T) -> (
     };
     let dp = g * m * k;
     let dt = (log_q - log_one_min_q) * m * k;
-    (dp, dt, k * T::ZERO + T::ONE, ll)
+    (dp, dt, fma::<T, F>(k, T::ZERO, T::ONE), ll)
 }
 
-/// One chunk of `W` lanes, adding each lane's log-likelihood term to `acc`
-/// (only the first `live` lanes: the others are padding).
+/// `sigmoid` of one chunk of `p`.
+#[inline(always)]
+fn sig_chunk<T: Real, const W: usize, const F: bool>(p: &[T; W]) -> [T; W] {
+    let mut s = [T::ZERO; W];
+    for l in 0..W {
+        s[l] = sig::<T, F>(p[l]);
+    }
+    s
+}
+
+/// One chunk of `W` lanes given their sigmoids, adding each lane's
+/// log-likelihood term to `acc` (only the first `live` lanes: the others are padding).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn chunk<T: Real, const W: usize, const LOGITS: bool, const F: bool>(
     p: &[T; W],
+    s: &[T; W],
     x: &[T; W],
     m: &[T; W],
     k: &mut [T; W],
@@ -126,13 +165,19 @@ fn chunk<T: Real, const W: usize, const LOGITS: bool, const F: bool>(
     acc: &mut [f64; W],
     live: usize,
 ) {
+    let mut lls = [T::ZERO; W];
     for l in 0..W {
-        let (a, b, c, ll) = elem::<T, LOGITS, F>(p[l], x[l], m[l], k[l]);
+        let (a, b, c, ll) = elem::<T, LOGITS, F>(p[l], s[l], x[l], m[l], k[l]);
         dp[l] = a;
         dt[l] = b;
         k[l] = c;
+        lls[l] = ll;
+    }
+    // A separate loop: mixing f64 into the loop above would make the
+    // vectoriser use as few lanes for the f32 math as for the f64 sums.
+    for l in 0..W {
         // -0.0 is the identity of `+` (0.0 is not, for -0.0).
-        acc[l] += if l < live { ll.to_f64() } else { -0.0 };
+        acc[l] += if l < live { lls[l].to_f64() } else { -0.0 };
     }
 }
 
@@ -165,20 +210,35 @@ fn block<T: Real, const W: usize, const LOGITS: bool, const F: bool>(
     let (x, m, k, dp, dt) = (&x[..n], &m[..n], &mut k[..n], &mut dp[..n], &mut dt[..n]);
     let mut acc = [0.0f64; W];
     let full = n - n % W;
-    let mut i = 0;
-    while i < full {
-        let j = i + W;
-        chunk::<T, W, LOGITS, F>(
-            p[i..j].try_into().unwrap(),
-            x[i..j].try_into().unwrap(),
-            m[i..j].try_into().unwrap(),
-            (&mut k[i..j]).try_into().unwrap(),
-            (&mut dp[i..j]).try_into().unwrap(),
-            (&mut dt[i..j]).try_into().unwrap(),
-            &mut acc,
-            W,
-        );
-        i = j;
+    if full > 0 {
+        // Software-pipelined: the sigmoids of chunk i + 1 are computed in
+        // iteration i, independent of that iteration's logs.
+        let mut s = sig_chunk::<T, W, F>(p[..W].try_into().unwrap());
+        let mut i = 0;
+        loop {
+            let j = i + W;
+            let next = if j < full {
+                sig_chunk::<T, W, F>(p[j..j + W].try_into().unwrap())
+            } else {
+                [T::ONE; W]
+            };
+            chunk::<T, W, LOGITS, F>(
+                p[i..j].try_into().unwrap(),
+                &s,
+                x[i..j].try_into().unwrap(),
+                m[i..j].try_into().unwrap(),
+                (&mut k[i..j]).try_into().unwrap(),
+                (&mut dp[i..j]).try_into().unwrap(),
+                (&mut dt[i..j]).try_into().unwrap(),
+                &mut acc,
+                W,
+            );
+            s = next;
+            i = j;
+            if i >= full {
+                break;
+            }
+        }
     }
     let live = n - full;
     if live > 0 {
@@ -193,8 +253,9 @@ fn block<T: Real, const W: usize, const LOGITS: bool, const F: bool>(
         xx[..live].copy_from_slice(&x[full..]);
         mm[..live].copy_from_slice(&m[full..]);
         kk[..live].copy_from_slice(&k[full..]);
+        let ss = sig_chunk::<T, W, F>(&pp);
         chunk::<T, W, LOGITS, F>(
-            &pp, &xx, &mm, &mut kk, &mut dd, &mut tt, &mut acc, live,
+            &pp, &ss, &xx, &mm, &mut kk, &mut dd, &mut tt, &mut acc, live,
         );
         dp[full..].copy_from_slice(&dd[..live]);
         dt[full..].copy_from_slice(&tt[..live]);

@@ -109,7 +109,7 @@ const EXP64_E: [f64; 10] = [
 /// kernel never feeds those: `clip` comes first).
 ///
 /// `x = 2^e * m` with `m` in `[2/3, 4/3)`, `f = m - 1` (exact), then
-/// `ln x = e*ln2_hi + f + (e*ln2_lo + f^2 Q(f))`, the first sum error-free (Fast2Sum).
+/// `ln x = e*ln2_hi + (f + (e*ln2_lo + f^2 Q(f)))`, the last step one fused multiply-add.
 #[inline(always)]
 pub fn ln_f32<const F: bool>(x: f32) -> f32 {
     const OFF: u32 = 0x3f2a_aaab; // 2/3
@@ -118,7 +118,8 @@ pub fn ln_f32<const F: bool>(x: f32) -> f32 {
     let ix = x.to_bits();
     let tmp = ix.wrapping_sub(OFF);
     let e = (tmp as i32) >> 23;
-    let m = f32::from_bits(ix.wrapping_sub(tmp & 0xff80_0000));
+    // m = x * 2^-e: a multiplication (exact), so that a NaN x gives a NaN m.
+    let m = x * f32::from_bits(0x3f80_0000u32.wrapping_sub(tmp & 0xff80_0000));
     let f = m - 1.0;
     let ef = e as f32;
     let q = &LN32_Q;
@@ -127,23 +128,18 @@ pub fn ln_f32<const F: bool>(x: f32) -> f32 {
         poly = fma32::<F>(poly, f, c);
     }
     let f2 = f * f;
-    let hi = ef * LN2_HI;
-    let s = hi + f;
-    let t = (hi - s) + f;
-    let lo = fma32::<F>(f2, poly, fma32::<F>(ef, LN2_LO, t));
-    // `x - x` is 0, or NaN when x is NaN (the bit manipulations above lose NaN).
-    (s + lo) + (x - x)
+    let lo = fma32::<F>(f2, poly, ef * LN2_LO);
+    fma32::<F>(ef, LN2_HI, f + lo)
 }
 
 /// `e^x` as the kernel's sigmoid needs it: within 1 ulp for `x` in
-/// `[-87.33, 88.72]` (normal results), `+inf` above `ln(f32::MAX)`, NaN for NaN,
-/// and for `x < ln(f32::MIN_POSITIVE)` the smallest normal float instead of a
-/// subnormal or 0 (any value below 2^-25 gives the same `1 / (1 + e^x)`, which is 1).
+/// `[-86.6, 88.72]`, `+inf` above `ln(f32::MAX)` (overflowing by itself),
+/// NaN for NaN, and for `x < -86.6` the value at -86.6 (about 2.4e-38) instead of
+/// a smaller one: any value below 2^-25 gives the same `1 / (1 + e^x)`, which is 1.
 #[inline(always)]
 pub fn exp_f32<const F: bool>(x: f32) -> f32 {
-    const LO: f32 = -87.336_54; // ln(f32::MIN_POSITIVE), rounded up
+    const LO: f32 = -86.6; // keeps n >= -125, so that 2^(n-1) is a normal float
     const HI: f32 = 89.0;
-    const OVERFLOW: f32 = 88.722_83; // largest x with e^x <= f32::MAX (rounded)
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const SHIFT: f32 = 12_582_912.0; // 1.5 * 2^23: adding it rounds to an integer
     const LN2_HI: f32 = 0.693_145_751_953_125; // 0x3f317200: n * LN2_HI is exact
@@ -165,10 +161,12 @@ pub fn exp_f32<const F: bool>(x: f32) -> f32 {
     let s = 1.0 + r1;
     let t = (1.0 - s) + r1;
     let y = s + (t + fma32::<F>(r * r, poly, c));
-    let ni = (z.to_bits() as i32).wrapping_sub(SHIFT.to_bits() as i32);
-    let res = f32::from_bits((y.to_bits() as i32).wrapping_add(ni << 23) as u32);
-    let res = sel(xc > OVERFLOW, f32::INFINITY, res);
-    res + (xc - xc)
+    // e^x = y * 2^(n-1) * 2: multiplications, so that overflow gives +inf and
+    // NaN stays NaN by themselves. z = SHIFT + n exactly, so
+    // bits(2^(n-1)) = (n + 126) << 23 = (bits(z) + 126 - bits(SHIFT)) << 23.
+    let k = 126u32.wrapping_sub(SHIFT.to_bits());
+    let scale = f32::from_bits(z.to_bits().wrapping_add(k) << 23);
+    (y * scale) * 2.0
 }
 
 /// [`ln_f32`] for f64: same reduction, degree-19 `Q`.
@@ -181,7 +179,7 @@ pub fn ln_f64<const F: bool>(x: f64) -> f64 {
     let ix = x.to_bits();
     let tmp = ix.wrapping_sub(OFF);
     let e = (tmp as i64) >> 52;
-    let m = f64::from_bits(ix.wrapping_sub(tmp & 0xfff0_0000_0000_0000));
+    let m = x * f64::from_bits(0x3ff0_0000_0000_0000u64.wrapping_sub(tmp & 0xfff0_0000_0000_0000));
     let f = m - 1.0;
     // `e as f64` without a 64-bit integer conversion (which AVX2 lacks).
     let ef = f64::from_bits(ISHIFT.to_bits().wrapping_add(e as u64)) - ISHIFT;
@@ -200,20 +198,16 @@ pub fn ln_f64<const F: bool>(x: f64) -> f64 {
         b = fma64::<F>(b, f, c);
     }
     let poly = fma64::<F>(f10, b, a);
-    let hi = ef * LN2_HI;
-    let s = hi + f;
-    let t = (hi - s) + f;
-    let lo = fma64::<F>(f2, poly, fma64::<F>(ef, LN2_LO, t));
-    (s + lo) + (x - x)
+    let lo = fma64::<F>(f2, poly, ef * LN2_LO);
+    fma64::<F>(ef, LN2_HI, f + lo)
 }
 
-/// [`exp_f32`] for f64: within 1 ulp for `x` in `[-708.39, 709.78]`, `+inf`
-/// above, NaN for NaN, the smallest normal double below.
+/// [`exp_f32`] for f64: within 1 ulp for `x` in `[-707, 709.78]`, `+inf`
+/// above, NaN for NaN, the value at -707 (about 9.3e-308) below.
 #[inline(always)]
 pub fn exp_f64<const F: bool>(x: f64) -> f64 {
-    const LO: f64 = -708.396_418_532_264_1; // ln(f64::MIN_POSITIVE)
+    const LO: f64 = -707.0; // keeps n >= -1020, so that 2^(n-1) is a normal double
     const HI: f64 = 710.0;
-    const OVERFLOW: f64 = 709.782_712_893_384; // ln(f64::MAX)
     const LOG2E: f64 = std::f64::consts::LOG2_E;
     const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52
     const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
@@ -239,10 +233,9 @@ pub fn exp_f64<const F: bool>(x: f64) -> f64 {
     let s = 1.0 + r1;
     let t = (1.0 - s) + r1;
     let y = s + (t + fma64::<F>(r2, poly, c));
-    let ni = (z.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
-    let res = f64::from_bits((y.to_bits() as i64).wrapping_add(ni << 52) as u64);
-    let res = sel(xc > OVERFLOW, f64::INFINITY, res);
-    res + (xc - xc)
+    let k = 1022u64.wrapping_sub(SHIFT.to_bits());
+    let scale = f64::from_bits(z.to_bits().wrapping_add(k) << 52);
+    (y * scale) * 2.0
 }
 
 #[cfg(test)]
@@ -284,7 +277,7 @@ mod tests {
         let mut worst = 0.0f64;
         for i in (0..=u32::MAX).step_by(977) {
             let x = f32::from_bits(i);
-            if !(-87.33f32..=88.72).contains(&x) {
+            if !(-86.6f32..=88.72).contains(&x) {
                 continue;
             }
             worst = worst.max(ulp32(exp_f32::<true>(x), (x as f64).exp()));
@@ -295,12 +288,14 @@ mod tests {
         assert_eq!(exp_f32::<true>(89.0), f32::INFINITY);
         assert_eq!(exp_f32::<true>(88.73), f32::INFINITY);
         assert!(exp_f32::<true>(88.72).is_finite());
-        assert!(exp_f32::<true>(f32::NEG_INFINITY) < 2e-38);
+        assert!(exp_f32::<true>(f32::NEG_INFINITY) < 3e-38);
+        assert!(exp_f32::<true>(-86.6) > 0.0);
         assert_eq!(exp_f32::<true>(0.0), 1.0);
         assert!(exp_f64::<true>(f64::NAN).is_nan());
         assert_eq!(exp_f64::<true>(710.0), f64::INFINITY);
         assert_eq!(exp_f64::<true>(f64::INFINITY), f64::INFINITY);
-        assert!(exp_f64::<true>(f64::NEG_INFINITY) < 3e-308);
+        assert!(exp_f64::<true>(f64::NEG_INFINITY) < 1e-307);
+        assert!(exp_f64::<true>(-707.0) > 0.0);
         assert!(ln_f32::<true>(f32::NAN).is_nan());
         assert!(ln_f64::<true>(f64::NAN).is_nan());
     }
@@ -319,7 +314,7 @@ mod tests {
             let d = (ln_f64::<true>(x) - x.ln()).abs();
             let ulp = f64::from_bits(x.ln().abs().to_bits() + 1) - x.ln().abs();
             worst_ln = worst_ln.max(d / ulp);
-            let y = -708.0 + u * 1417.0;
+            let y = -707.0 + u * 1416.0;
             let d = (exp_f64::<true>(y) - y.exp()).abs();
             let ulp = f64::from_bits(y.exp().to_bits() + 1) - y.exp();
             worst_exp = worst_exp.max(d / ulp);
