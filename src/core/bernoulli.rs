@@ -105,8 +105,10 @@ pub const COMPARTMENTS: [CompartmentSpec; 7] = [
 pub const SUM_BLOCK: usize = 4096;
 
 /// Below this many elements per thread a cell uses fewer threads (one below
-/// twice this size): waking a helper costs some microseconds.
-pub const MIN_ELEMENTS_PER_THREAD: usize = 1 << 16;
+/// twice this size). 32768 elements are about 40 µs of work: a helper that is
+/// still spinning from the previous call starts in about a microsecond, but one
+/// that went to sleep takes tens of microseconds to wake on a virtual machine.
+pub const MIN_ELEMENTS_PER_THREAD: usize = 1 << 15;
 
 #[inline(always)]
 fn sigmoid<T: Real>(z: T) -> T {
@@ -230,4 +232,84 @@ pub(crate) fn advance_slots<T: Real>(
     let l: f64 = partials.iter().sum();
     loss[0] = T::from_f64(l);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::bernoulli_error_cell;
+
+    fn cell_with_inputs<T: Real>(n: usize, logits: bool) -> crate::core::Cell<T> {
+        let mut c = bernoulli_error_cell::<T>("t", n, 1, logits, None).unwrap();
+        let mut s = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let p: Vec<T> = (0..n)
+            .map(|_| T::from_f64(if logits { (next() - 0.5) * 10.0 } else { next() }))
+            .collect();
+        let x: Vec<T> = (0..n).map(|_| T::from_f64(next())).collect();
+        let m: Vec<T> = (0..n).map(|_| T::from_f64(next() * 2.0)).collect();
+        c.set("p", &p).unwrap();
+        c.set("target", &x).unwrap();
+        c.set("modulator", &m).unwrap();
+        c
+    }
+
+    fn bits<T: Real>(c: &crate::core::Cell<T>) -> Vec<u64> {
+        let mut v: Vec<u64> = c.get("dp").unwrap().iter().map(|e| e.to_f64().to_bits()).collect();
+        v.extend(c.get("dtarget").unwrap().iter().map(|e| e.to_f64().to_bits()));
+        v.push(c.loss().unwrap().to_bits());
+        v
+    }
+
+    fn same_bits_for_any_thread_count<T: Real>() {
+        // Not a multiple of SUM_BLOCK, nor of any thread count's share.
+        let n = 7 * MIN_ELEMENTS_PER_THREAD + 1234;
+        for logits in [false, true] {
+            let mut want = None;
+            for threads in [1, 2, 3, 4, 7, 1] {
+                let mut c = cell_with_inputs::<T>(n, logits);
+                c.set_threads(threads).unwrap();
+                assert_eq!(c.threads(), threads);
+                c.advance(1.0).unwrap();
+                let got = bits(&c);
+                match &want {
+                    None => want = Some(got),
+                    Some(w) => assert!(w == &got, "threads={threads} logits={logits}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn results_are_bit_identical_for_any_thread_count_f32() {
+        same_bits_for_any_thread_count::<f32>();
+    }
+
+    #[test]
+    fn results_are_bit_identical_for_any_thread_count_f64() {
+        same_bits_for_any_thread_count::<f64>();
+    }
+
+    #[test]
+    fn threads_are_used_only_on_large_cells() {
+        assert_eq!(threads_for(1000, 8), 1);
+        assert_eq!(threads_for(2 * MIN_ELEMENTS_PER_THREAD - 1, 8), 1);
+        assert_eq!(threads_for(2 * MIN_ELEMENTS_PER_THREAD, 8), 2);
+        assert_eq!(threads_for(100 * MIN_ELEMENTS_PER_THREAD, 8), 8);
+    }
+
+    #[test]
+    fn batched_reset_grows_the_partial_sums() {
+        let mut c = cell_with_inputs::<f32>(1000, false);
+        c.batched_reset(300).unwrap();
+        c.set("p", &vec![0.25; 300_000]).unwrap();
+        c.advance(1.0).unwrap();
+        let want = 300_000.0 * (0.75f32.ln() as f64);
+        assert!((c.loss().unwrap() - want).abs() < 1e-6 * want.abs());
+    }
 }

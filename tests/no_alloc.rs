@@ -1,0 +1,92 @@
+//! `advance` allocates nothing: not through the core, not through the C ABI,
+//! not with worker threads, not for large cells (whose `L` needs many partial sums).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::SeqCst);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::SeqCst);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The tests of this file run one at a time: the count is process-wide.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn allocations_during(f: impl FnOnce()) -> usize {
+    let before = ALLOCS.load(Ordering::SeqCst);
+    f();
+    ALLOCS.load(Ordering::SeqCst) - before
+}
+
+#[test]
+fn advance_allocates_nothing() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    use ngc_cells::core::bernoulli_error_cell;
+    for &n in &[1usize, 784, 100_000, 300_000] {
+        for threads in [1, 2] {
+            for logits in [false, true] {
+                let mut c = bernoulli_error_cell::<f32>("a", n, 1, logits, None).unwrap();
+                c.set_threads(threads).unwrap();
+                let a = allocations_during(|| c.advance(1.0).unwrap());
+                assert_eq!(a, 0, "f32 n={n} threads={threads} (first call)");
+                let a = allocations_during(|| {
+                    for _ in 0..3 {
+                        c.advance(1.0).unwrap();
+                    }
+                });
+                assert_eq!(a, 0, "f32 n={n} threads={threads}");
+                let mut d = bernoulli_error_cell::<f64>("b", n, 1, logits, None).unwrap();
+                d.set_threads(threads).unwrap();
+                let a = allocations_during(|| d.advance(1.0).unwrap());
+                assert_eq!(a, 0, "f64 n={n} threads={threads}");
+            }
+        }
+    }
+}
+
+#[test]
+fn advance_through_the_c_abi_allocates_nothing() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    use ngc_cells::*;
+    let n = 200_000usize;
+    let mut bufs: Vec<Vec<f32>> = (0..7).map(|_| vec![0.5f32; n]).collect();
+    let names = [c"p", c"target", c"modulator", c"mask", c"L", c"dp", c"dtarget"];
+    let mut cell: *mut NgcCell = std::ptr::null_mut();
+    // SAFETY: valid arguments per the header; the buffers outlive the cell.
+    unsafe {
+        assert_eq!(
+            ngc_bernoulli_error_cell_new(c"c".as_ptr(), n, 1, true, std::ptr::null(), NGC_DTYPE_F32, &mut cell),
+            NGC_OK
+        );
+        for (name, buf) in names.iter().zip(bufs.iter_mut()) {
+            let cap = if name.to_bytes() == b"L" { 1 } else { n };
+            assert_eq!(ngc_cell_bind_f32(cell, name.as_ptr(), buf.as_mut_ptr(), cap), NGC_OK);
+        }
+        for threads in [1, 2] {
+            assert_eq!(ngc_cell_set_threads(cell, threads), NGC_OK);
+            let a = allocations_during(|| {
+                for _ in 0..3 {
+                    assert_eq!(ngc_cell_advance(cell, 0.0, 1.0), NGC_OK);
+                }
+            });
+            assert_eq!(a, 0, "threads={threads}");
+        }
+        ngc_cell_free(cell);
+    }
+}
