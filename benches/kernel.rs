@@ -34,8 +34,13 @@ fn run<T: Real>(label: &str, n: usize, logits: bool, threads: usize) {
     let mut c = bernoulli_error_cell::<T>("bench", n, 1, logits, None).unwrap();
     let p: Vec<T> = (0..n)
         .map(|i| {
-            let u = ((i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 11) as f64 / (1u64 << 53) as f64;
-            T::from_f64(if logits { (u - 0.5) * 8.0 } else { 0.02 + 0.96 * u })
+            let u =
+                ((i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 11) as f64 / (1u64 << 53) as f64;
+            T::from_f64(if logits {
+                (u - 0.5) * 8.0
+            } else {
+                0.02 + 0.96 * u
+            })
         })
         .collect();
     let x: Vec<T> = (0..n).map(|i| T::from_f64((i % 2) as f64)).collect();

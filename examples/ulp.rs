@@ -39,7 +39,10 @@ fn sweep32(name: &str, lo: f32, hi: f32, f: impl Fn(f32) -> f32, exact: impl Fn(
             visit(f32::from_bits(b));
         }
     }
-    println!("{name:<28} {count:>11} inputs in [{lo:e}, {hi:e}]: max {:.3} ulp (at {:e})", worst.0, worst.1);
+    println!(
+        "{name:<28} {count:>11} inputs in [{lo:e}, {hi:e}]: max {:.3} ulp (at {:e})",
+        worst.0, worst.1
+    );
 }
 
 fn sweep64(name: &str, lo: f64, hi: f64, f: impl Fn(f64) -> f64, reference: impl Fn(f64) -> f64) {
@@ -58,14 +61,21 @@ fn sweep64(name: &str, lo: f64, hi: f64, f: impl Fn(f64) -> f64, reference: impl
         } else {
             let m = if s & 1 == 0 { hi } else { -lo };
             let v = f64::from_bits((s >> 1) % m.to_bits());
-            if s & 1 == 0 { v } else { -v }
+            if s & 1 == 0 {
+                v
+            } else {
+                -v
+            }
         };
         let u = ulp64(f(x), reference(x));
         if u > worst.0 {
             worst = (u, x);
         }
     }
-    println!("{name:<28} {n:>11} inputs in [{lo:e}, {hi:e}]: max {:.3} ulp from glibc (at {:e})", worst.0, worst.1);
+    println!(
+        "{name:<28} {n:>11} inputs in [{lo:e}, {hi:e}]: max {:.3} ulp from glibc (at {:e})",
+        worst.0, worst.1
+    );
 }
 
 fn main() {
@@ -76,5 +86,11 @@ fn main() {
     sweep64("ln_f64 (fma)", 1e-4, 0.9999, ln_f64::<true>, f64::ln);
     sweep64("ln_f64 (no fma)", 1e-4, 0.9999, ln_f64::<false>, f64::ln);
     sweep64("exp_f64 (fma)", -707.0, 709.78, exp_f64::<true>, f64::exp);
-    sweep64("exp_f64 (no fma)", -707.0, 709.78, exp_f64::<false>, f64::exp);
+    sweep64(
+        "exp_f64 (no fma)",
+        -707.0,
+        709.78,
+        exp_f64::<false>,
+        f64::exp,
+    );
 }

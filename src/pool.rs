@@ -139,7 +139,11 @@ impl Pool {
     /// helpers, and returns when all are done. `tasks <= width()`.
     /// A panic in any task is re-raised here, after every task has finished.
     pub(crate) fn run(&self, tasks: usize, f: &Task<'_>) {
-        assert!(tasks <= self.width(), "{tasks} tasks for a pool of {}", self.width());
+        assert!(
+            tasks <= self.width(),
+            "{tasks} tasks for a pool of {}",
+            self.width()
+        );
         let erased: *const Task<'_> = f;
         // SAFETY: only the lifetime changes (same fat pointer). The helpers use
         // the pointer only until they decrement `pending`, and this function

@@ -204,7 +204,7 @@ fn loss_is_bit_identical_across_runs_and_thread_counts() {
     let x: Vec<f32> = (0..n).map(|i| ((i * 104_729) % 3) as f32 / 2.0).collect();
     let run = |threads: usize| {
         let mut c = cell::<f32>(n, 1, false);
-        c.set_threads(threads);
+        c.set_threads(threads).unwrap();
         c.set("p", &p).unwrap();
         c.set("target", &x).unwrap();
         c.advance(1.0).unwrap();

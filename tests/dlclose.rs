@@ -7,7 +7,15 @@
 
 use std::ffi::{c_char, c_void, CString};
 
-type New = unsafe extern "C" fn(*const c_char, usize, usize, bool, *const usize, i32, *mut *mut c_void) -> i32;
+type New = unsafe extern "C" fn(
+    *const c_char,
+    usize,
+    usize,
+    bool,
+    *const usize,
+    i32,
+    *mut *mut c_void,
+) -> i32;
 type Threads = unsafe extern "C" fn(*mut c_void, usize) -> i32;
 type Advance = unsafe extern "C" fn(*mut c_void, f64, f64) -> i32;
 type Free = unsafe extern "C" fn(*mut c_void);
@@ -44,7 +52,18 @@ fn the_library_unloads_after_use_with_threads() {
         let free: Free = std::mem::transmute(sym("ngc_cell_free"));
         let mut cell: *mut c_void = std::ptr::null_mut();
         let name = CString::new("u").unwrap();
-        assert_eq!(new(name.as_ptr(), 300_000, 1, true, std::ptr::null(), 1, &mut cell), 0);
+        assert_eq!(
+            new(
+                name.as_ptr(),
+                300_000,
+                1,
+                true,
+                std::ptr::null(),
+                1,
+                &mut cell
+            ),
+            0
+        );
         assert_eq!(threads(cell, 2), 0);
         for _ in 0..3 {
             assert_eq!(advance(cell, 0.0, 1.0), 0);

@@ -66,17 +66,36 @@ fn advance_through_the_c_abi_allocates_nothing() {
     use ngc_cells::*;
     let n = 200_000usize;
     let mut bufs: Vec<Vec<f32>> = (0..7).map(|_| vec![0.5f32; n]).collect();
-    let names = [c"p", c"target", c"modulator", c"mask", c"L", c"dp", c"dtarget"];
+    let names = [
+        c"p",
+        c"target",
+        c"modulator",
+        c"mask",
+        c"L",
+        c"dp",
+        c"dtarget",
+    ];
     let mut cell: *mut NgcCell = std::ptr::null_mut();
     // SAFETY: valid arguments per the header; the buffers outlive the cell.
     unsafe {
         assert_eq!(
-            ngc_bernoulli_error_cell_new(c"c".as_ptr(), n, 1, true, std::ptr::null(), NGC_DTYPE_F32, &mut cell),
+            ngc_bernoulli_error_cell_new(
+                c"c".as_ptr(),
+                n,
+                1,
+                true,
+                std::ptr::null(),
+                NGC_DTYPE_F32,
+                &mut cell
+            ),
             NGC_OK
         );
         for (name, buf) in names.iter().zip(bufs.iter_mut()) {
             let cap = if name.to_bytes() == b"L" { 1 } else { n };
-            assert_eq!(ngc_cell_bind_f32(cell, name.as_ptr(), buf.as_mut_ptr(), cap), NGC_OK);
+            assert_eq!(
+                ngc_cell_bind_f32(cell, name.as_ptr(), buf.as_mut_ptr(), cap),
+                NGC_OK
+            );
         }
         for threads in [1, 2] {
             assert_eq!(ngc_cell_set_threads(cell, threads), NGC_OK);

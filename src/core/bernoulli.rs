@@ -12,8 +12,8 @@
 //! ```
 
 use super::error::CellError;
-use super::real::Real;
 use super::kernel::Io;
+use super::real::Real;
 use super::spec::{CompartmentSpec, Role, Slot, Workspace, MAX_THREADS};
 use std::sync::Mutex;
 
@@ -249,7 +249,13 @@ mod tests {
             (s >> 11) as f64 / (1u64 << 53) as f64
         };
         let p: Vec<T> = (0..n)
-            .map(|_| T::from_f64(if logits { (next() - 0.5) * 10.0 } else { next() }))
+            .map(|_| {
+                T::from_f64(if logits {
+                    (next() - 0.5) * 10.0
+                } else {
+                    next()
+                })
+            })
             .collect();
         let x: Vec<T> = (0..n).map(|_| T::from_f64(next())).collect();
         let m: Vec<T> = (0..n).map(|_| T::from_f64(next() * 2.0)).collect();
@@ -260,8 +266,18 @@ mod tests {
     }
 
     fn bits<T: Real>(c: &crate::core::Cell<T>) -> Vec<u64> {
-        let mut v: Vec<u64> = c.get("dp").unwrap().iter().map(|e| e.to_f64().to_bits()).collect();
-        v.extend(c.get("dtarget").unwrap().iter().map(|e| e.to_f64().to_bits()));
+        let mut v: Vec<u64> = c
+            .get("dp")
+            .unwrap()
+            .iter()
+            .map(|e| e.to_f64().to_bits())
+            .collect();
+        v.extend(
+            c.get("dtarget")
+                .unwrap()
+                .iter()
+                .map(|e| e.to_f64().to_bits()),
+        );
         v.push(c.loss().unwrap().to_bits());
         v
     }

@@ -312,10 +312,43 @@ mod tests {
     fn specials<T: Real>() -> Vec<T> {
         let up = |v: f64| T::from_f64(v);
         let mut v: Vec<T> = [
-            0.0, -0.0, 1.0, 0.5, 1e-4, 0.9999, 0.99990004, 0.99989998, 1.0001e-4, 0.99e-4, 2.0,
-            -1.0, 1.5792128, -0.46947438, 100.0, -100.0, 88.7, -88.7, 89.0, -89.0, 103.0, -104.0,
-            709.0, -709.0, 710.0, -745.0, 17.0, -17.0, 40.0, -40.0, 1e-40, -1e-40, 1e-310,
-            1.2e-38, 3.4e38, -3.4e38, 1e300,
+            0.0,
+            -0.0,
+            1.0,
+            0.5,
+            1e-4,
+            0.9999,
+            0.99990004,
+            0.99989998,
+            1.0001e-4,
+            0.99e-4,
+            2.0,
+            -1.0,
+            1.5792128,
+            -0.46947438,
+            100.0,
+            -100.0,
+            88.7,
+            -88.7,
+            89.0,
+            -89.0,
+            103.0,
+            -104.0,
+            709.0,
+            -709.0,
+            710.0,
+            -745.0,
+            17.0,
+            -17.0,
+            40.0,
+            -40.0,
+            1e-40,
+            -1e-40,
+            1e-310,
+            1.2e-38,
+            3.4e38,
+            -3.4e38,
+            1e300,
         ]
         .iter()
         .map(|&x| up(x))
@@ -348,7 +381,11 @@ mod tests {
             } else {
                 r.unit() * 1.2 - 0.1
             }));
-            m.push(T::from_f64(if i % 5 == 0 { 1.0 } else { r.unit() * 4.0 - 2.0 }));
+            m.push(T::from_f64(if i % 5 == 0 {
+                1.0
+            } else {
+                r.unit() * 4.0 - 2.0
+            }));
             k.push(T::from_f64(if i % 7 == 0 { 0.0 } else { 1.0 }));
         }
         for (a, &sa) in sp.iter().enumerate() {
@@ -356,7 +393,11 @@ mod tests {
                 p.push(sa);
                 x.push(sb);
                 m.push(sp[(a + 2 * b) % sp.len()]);
-                k.push(if (a + b) % 3 == 0 { sp[(a * 7 + b) % sp.len()] } else { T::ONE });
+                k.push(if (a + b) % 3 == 0 {
+                    sp[(a * 7 + b) % sp.len()]
+                } else {
+                    T::ONE
+                });
             }
         }
         [p, x, m, k]
@@ -371,15 +412,33 @@ mod tests {
     /// Runs `f` and the reference `element` on the same inputs; checks that
     /// NaN/inf match exactly and finite values are within `ulps` of the
     /// operation-by-operation error bound.
-    fn compare<T: Real>(logits: bool, f: RangeFnT<T>, inp: &[Vec<T>; 4], eps: f64, ulps: f64) -> Diff {
+    fn compare<T: Real>(
+        logits: bool,
+        f: RangeFnT<T>,
+        inp: &[Vec<T>; 4],
+        eps: f64,
+        ulps: f64,
+    ) -> Diff {
         let n = inp[0].len();
         let (p, x, m) = (&inp[0], &inp[1], &inp[2]);
         let mut k = inp[3].clone();
         let mut dp = vec![T::ZERO; n];
         let mut dt = vec![T::ZERO; n];
         let mut partials = vec![0.0; n.div_ceil(SUM_BLOCK)];
-        f(Io { p, x, m, k: &mut k, dp: &mut dp, dt: &mut dt, partials: &mut partials });
-        let mut d = Diff { max_excess: 0.0, identical: 0, total: 0 };
+        f(Io {
+            p,
+            x,
+            m,
+            k: &mut k,
+            dp: &mut dp,
+            dt: &mut dt,
+            partials: &mut partials,
+        });
+        let mut d = Diff {
+            max_excess: 0.0,
+            identical: 0,
+            total: 0,
+        };
         let mut check = |what: &str, i: usize, got: T, want: T, scale: f64| {
             let (g, w) = (got.to_f64(), want.to_f64());
             d.total += 1;
@@ -435,7 +494,11 @@ mod tests {
                 "L logits={logits}: {l} vs {ll_sum} (scale {ll_scale})"
             );
         } else {
-            assert_eq!(l.is_nan(), ll_sum.is_nan(), "L logits={logits}: {l} vs {ll_sum}");
+            assert_eq!(
+                l.is_nan(),
+                ll_sum.is_nan(),
+                "L logits={logits}: {l} vs {ll_sum}"
+            );
         }
         d
     }
@@ -461,11 +524,20 @@ mod tests {
                 let (mut dp, mut dt) = (vec![T::ZERO; n], vec![T::ZERO; n]);
                 let mut partials = vec![0.0; n.div_ceil(SUM_BLOCK)];
                 f(Io {
-                    p: &inp[0], x: &inp[1], m: &inp[2], k: &mut k, dp: &mut dp, dt: &mut dt,
+                    p: &inp[0],
+                    x: &inp[1],
+                    m: &inp[2],
+                    k: &mut k,
+                    dp: &mut dp,
+                    dt: &mut dt,
                     partials: &mut partials,
                 });
                 let bits = |v: &[T]| v.iter().map(|e| e.to_f64().to_bits()).collect::<Vec<_>>();
-                outs.push((bits(&dp), bits(&dt), partials.iter().map(|e| e.to_bits()).collect::<Vec<_>>()));
+                outs.push((
+                    bits(&dp),
+                    bits(&dt),
+                    partials.iter().map(|e| e.to_bits()).collect::<Vec<_>>(),
+                ));
             }
             for o in &outs[1..] {
                 assert!(o == &outs[0], "instruction-set copies disagree");

@@ -2,8 +2,8 @@
 
 pub mod bernoulli;
 pub mod cell;
-pub mod kernel;
 pub mod error;
+pub mod kernel;
 pub mod layout;
 pub mod metadata;
 pub mod real;

@@ -84,7 +84,10 @@ impl Workspace {
     }
 
     /// The first `blocks` partial sums and the workers.
-    pub(crate) fn parts(&mut self, blocks: usize) -> Result<(&mut [f64], Option<&Pool>), CellError> {
+    pub(crate) fn parts(
+        &mut self,
+        blocks: usize,
+    ) -> Result<(&mut [f64], Option<&Pool>), CellError> {
         let have = self.partials.len();
         let partials = self.partials.get_mut(..blocks).ok_or_else(|| {
             CellError::Internal(format!("workspace for {have} blocks, {blocks} needed"))

@@ -263,7 +263,11 @@ mod tests {
             let mut i = a;
             while i <= b {
                 let x = f32::from_bits(i);
-                let y = if fma { ln_f32::<true>(x) } else { ln_f32::<false>(x) };
+                let y = if fma {
+                    ln_f32::<true>(x)
+                } else {
+                    ln_f32::<false>(x)
+                };
                 worst = worst.max(ulp32(y, (x as f64).ln()));
                 i += 61;
             }
