@@ -5,12 +5,13 @@
 # 2. times ngc_cell_advance through the C ABI (f32/f64, both modes, 1 and 2
 #    threads, 1e2..1e7 elements and 128 x 784) and the same math as a plain C
 #    loop with the C library's scalar logf/expf,
-# 3. times ngc-learn's own process and the same math under jax.jit in a private
-#    virtual environment (bench/venv.sh makes it on first use),
+# 3. times ngc-learn's own process and the same math under jax.jit in the
+#    conformance suite's private virtual environment (tests/reference/venv.sh
+#    makes it on first use),
 # 4. writes bench/out/results.tsv, bench/out/table.md and bench/out/ns_per_element.png.
 #
 # About 5 minutes on 2 cores. Numbers taken while other programs run are noisy:
-# check `uptime` first. Set NGC_BENCH_VENV to use another environment with
+# check `uptime` first. Set NGC_BENCH_PYTHON to use another interpreter with
 # ngclearn==3.2.3, ngcsimlib==3.1.1, jax and matplotlib.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -26,21 +27,19 @@ echo "== building (release)"
 cc -O2 -std=c11 -Wall -I"$root/include" "$here/c/bench.c" -o "$out/bench" \
     -L"$root/target/release" -lngc_cells -lm -Wl,-rpath,"$root/target/release"
 
-venv="${NGC_BENCH_VENV:-}"
-if [ -z "$venv" ]; then
-    if [ -x "$root/tests/reference/.venv/bin/python" ]; then
-        venv="$root/tests/reference/.venv"
-    else
-        venv="$here/.venv"
-        [ -x "$venv/bin/python" ] || "$here/venv.sh" "$venv"
-    fi
+# The conformance generator's private environment (pinned ngc-learn, jax,
+# matplotlib), created on first use by tests/reference/venv.sh.
+if [ -n "${NGC_BENCH_PYTHON:-}" ]; then
+    py="$NGC_BENCH_PYTHON"
+else
+    py="$(bash "$root/tests/reference/venv.sh")"
 fi
 
 echo "== C ABI and C scalar libm"
 "$out/bench" "${quick[@]}" | tee "$out/c.tsv"
-echo "== ngc-learn process and jax.jit ($venv)"
-"$venv/bin/python" "$here/py_bench.py" "${quick[@]}" | tee "$out/py.tsv"
+echo "== ngc-learn process and jax.jit ($py)"
+"$py" "$here/py_bench.py" "${quick[@]}" | tee "$out/py.tsv"
 cat "$out/c.tsv" "$out/py.tsv" > "$out/results.tsv"
 echo "== table"
-"$venv/bin/python" "$here/report.py" "$out/results.tsv" --md "$out/table.md" --png "$out/ns_per_element.png"
+"$py" "$here/report.py" "$out/results.tsv" --md "$out/table.md" --png "$out/ns_per_element.png"
 echo "== wrote $out/table.md and $out/ns_per_element.png"
