@@ -45,7 +45,14 @@ fn sweep32(name: &str, lo: f32, hi: f32, f: impl Fn(f32) -> f32, exact: impl Fn(
     );
 }
 
-fn sweep64(name: &str, lo: f64, hi: f64, f: impl Fn(f64) -> f64, reference: impl Fn(f64) -> f64) {
+fn sweep64(
+    name: &str,
+    lo: f64,
+    hi: f64,
+    f: impl Fn(f64) -> f64,
+    reference: impl Fn(f64) -> f64,
+    dump: &mut Option<std::fs::File>,
+) {
     let n = 1u64 << 26;
     let mut worst = (0.0f64, 0.0f64);
     let mut s = 0x9e37_79b9_7f4a_7c15u64;
@@ -71,6 +78,12 @@ fn sweep64(name: &str, lo: f64, hi: f64, f: impl Fn(f64) -> f64, reference: impl
         if u > worst.0 {
             worst = (u, x);
         }
+        if u >= 0.5 {
+            if let Some(out) = dump.as_mut() {
+                use std::io::Write;
+                let _ = writeln!(out, "{name}\t{:e}\t{:e}\t{:e}", x, f(x), reference(x));
+            }
+        }
     }
     println!(
         "{name:<28} {n:>11} inputs in [{lo:e}, {hi:e}]: max {:.3} ulp from glibc (at {:e})",
@@ -78,19 +91,51 @@ fn sweep64(name: &str, lo: f64, hi: f64, f: impl Fn(f64) -> f64, reference: impl
     );
 }
 
+/// With `--dump FILE`, the f64 inputs where this library and glibc differ are
+/// written to FILE (name, x, ours, glibc), for checking against an exact
+/// reference (`bench/ulp_f64.py`, mpmath): glibc is itself up to ~0.5 ulp off.
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let mut dump = args
+        .iter()
+        .position(|a| a == "--dump")
+        .and_then(|i| args.get(i + 1))
+        .map(|p| std::fs::File::create(p).expect("cannot create the dump file"));
     sweep32("ln_f32 (fma)", 1e-4, 0.9999, ln_f32::<true>, f64::ln);
     sweep32("ln_f32 (no fma)", 1e-4, 0.9999, ln_f32::<false>, f64::ln);
     sweep32("exp_f32 (fma)", -86.6, 88.72, exp_f32::<true>, f64::exp);
     sweep32("exp_f32 (no fma)", -86.6, 88.72, exp_f32::<false>, f64::exp);
-    sweep64("ln_f64 (fma)", 1e-4, 0.9999, ln_f64::<true>, f64::ln);
-    sweep64("ln_f64 (no fma)", 1e-4, 0.9999, ln_f64::<false>, f64::ln);
-    sweep64("exp_f64 (fma)", -707.0, 709.78, exp_f64::<true>, f64::exp);
+    sweep64(
+        "ln_f64 (fma)",
+        1e-4,
+        0.9999,
+        ln_f64::<true>,
+        f64::ln,
+        &mut dump,
+    );
+    let none = &mut None;
+    sweep64(
+        "ln_f64 (no fma)",
+        1e-4,
+        0.9999,
+        ln_f64::<false>,
+        f64::ln,
+        none,
+    );
+    sweep64(
+        "exp_f64 (fma)",
+        -707.0,
+        709.78,
+        exp_f64::<true>,
+        f64::exp,
+        &mut dump,
+    );
     sweep64(
         "exp_f64 (no fma)",
         -707.0,
         709.78,
         exp_f64::<false>,
         f64::exp,
+        none,
     );
 }

@@ -429,9 +429,11 @@ NgcStatus ngc_cell_get_f64(const NgcCell *cell, const char *compartment, double 
  * The same inputs give bit-identical outputs on every call, whatever
  * `ngc_cell_set_threads` says.
  *
+ * It allocates nothing (its scratch space and worker threads are made by
+ * `new`, `ngc_cell_batched_reset` and `ngc_cell_set_threads`).
+ *
  * Returns `NGC_OK`, `NGC_ERR_NULL_POINTER`, `NGC_ERR_MISALIGNED_POINTER`,
- * `NGC_ERR_INVALID_HANDLE`, `NGC_ERR_ALLOCATION` (large cells: the partial sums of
- * `L`), `NGC_ERR_PANIC`.
+ * `NGC_ERR_INVALID_HANDLE`, `NGC_ERR_PANIC`.
  *
  * # Safety
  * `cell` a live handle whose bound buffers are all still valid.
@@ -471,11 +473,16 @@ NgcStatus ngc_cell_batched_reset(NgcCell *cell, size_t batch_size);
 /**
  * Lets `ngc_cell_advance` use up to `threads` threads on this cell (default 1,
  * because host simulators usually have their own parallelism). Threads are
- * only used on cells large enough for them to pay off, and results are
- * bit-identical for any value.
+ * only used on cells large enough for them to pay off (at least 65536
+ * elements, 32768 per thread, at most 64 threads), and results are
+ * bit-identical for any value. The worker threads are started by this call
+ * (or by a `ngc_cell_batched_reset` that makes the cell large enough), never
+ * by `ngc_cell_advance`; they wait between calls and are joined by
+ * `ngc_cell_free`. `NGC_ERR_ALLOCATION` if the system would not start one.
  *
  * Returns `NGC_OK`, `NGC_ERR_NULL_POINTER`, `NGC_ERR_MISALIGNED_POINTER`,
- * `NGC_ERR_INVALID_HANDLE`, `NGC_ERR_INVALID_ARGUMENT` (`threads` is 0), `NGC_ERR_PANIC`.
+ * `NGC_ERR_INVALID_HANDLE`, `NGC_ERR_INVALID_ARGUMENT` (`threads` is 0),
+ * `NGC_ERR_ALLOCATION`, `NGC_ERR_PANIC`.
  *
  * # Safety
  * `cell` a live handle.

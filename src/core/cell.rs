@@ -103,11 +103,12 @@ impl<T: Real> Cell<T> {
     /// [`MAX_THREADS`](super::spec::MAX_THREADS) are used) on large cells.
     /// Results are bit-identical for any value.
     ///
-    /// More than one starts `threads - 1` worker threads now, which sleep
-    /// between calls and are joined when the cell is dropped or this is set
-    /// back to 1. They only work on cells of at least
-    /// `2 * MIN_ELEMENTS_PER_THREAD` elements. Fails (changing nothing) when
-    /// the system will not start a thread.
+    /// Threads are used from `2 * MIN_ELEMENTS_PER_THREAD` elements on. The
+    /// worker threads a cell of this size will use are started here (or by
+    /// `batched_reset` when it grows the cell), so `advance` never starts one;
+    /// they sleep between calls and are joined when the cell is dropped or no
+    /// longer needs them. Fails (changing nothing) when the system will not
+    /// start a thread.
     pub fn set_threads(&mut self, threads: usize) -> Result<(), CellError> {
         self.ws.set_threads(threads)
     }

@@ -15,11 +15,13 @@ pub const MAX_THREADS: usize = 64;
 
 /// What `advance` needs besides the compartments, kept by the cell so that
 /// `advance` allocates nothing: the log-likelihood partial sums (one per
-/// `SUM_BLOCK` block, sized with the shape) and the worker threads (started
-/// by [`set_threads`](Self::set_threads), joined on drop).
+/// `SUM_BLOCK` block) and the worker threads, both sized with the shape and
+/// the thread count (by [`resize`](Self::resize) and
+/// [`set_threads`](Self::set_threads)), joined on drop.
 #[derive(Debug, Default)]
 pub struct Workspace {
     partials: Vec<f64>,
+    count: usize,
     threads: usize,
     pool: Option<Pool>,
 }
@@ -29,6 +31,7 @@ impl Workspace {
     pub fn new(count: usize) -> Result<Workspace, CellError> {
         let mut ws = Workspace {
             partials: Vec::new(),
+            count: 0,
             threads: 1,
             pool: None,
         };
@@ -36,7 +39,9 @@ impl Workspace {
         Ok(ws)
     }
 
-    /// Makes room for `count` elements. Fallible; on error nothing changed.
+    /// Makes room for `count` elements (partial sums, and as many worker
+    /// threads as `advance` will use for them). Fallible; on error the
+    /// workspace still serves the previous count.
     pub fn resize(&mut self, count: usize) -> Result<(), CellError> {
         let blocks = bernoulli::blocks_for(count);
         if blocks > self.partials.len() {
@@ -46,35 +51,43 @@ impl Workspace {
                     name: "L (partial sums)".into(),
                     bytes: blocks.saturating_mul(8),
                 })?;
+            self.partials.resize(blocks, 0.0);
         }
-        self.partials.resize(blocks, 0.0);
+        self.fit(count, self.threads)?;
+        self.count = count;
         Ok(())
     }
 
-    /// The number of threads `advance` may use.
+    /// The number of threads `advance` may use, as set.
     pub fn threads(&self) -> usize {
         self.threads
     }
 
-    /// Allows `threads` threads (at least 1, at most [`MAX_THREADS`]): starts
-    /// `threads - 1` worker threads, or stops them all for 1. On error (the
-    /// system would not start a thread) the thread count is unchanged.
+    /// Allows `threads` threads (at least 1). Starts the worker threads that
+    /// `advance` will use at the current size (none below
+    /// `2 * MIN_ELEMENTS_PER_THREAD` elements; at most [`MAX_THREADS`] in all)
+    /// and stops the others. On error (the system would not start a thread)
+    /// nothing changed.
     pub fn set_threads(&mut self, threads: usize) -> Result<(), CellError> {
-        let threads = threads.clamp(1, MAX_THREADS);
-        if threads == self.width() {
-            self.threads = threads;
-            return Ok(());
-        }
-        let pool = if threads > 1 {
-            Some(Pool::new(threads - 1).map_err(|e| CellError::Alloc {
-                name: format!("worker threads ({e})"),
-                bytes: 0,
-            })?)
-        } else {
-            None
-        };
-        self.pool = pool; // drops (joins) the old workers
+        let threads = threads.max(1);
+        self.fit(self.count, threads)?;
         self.threads = threads;
+        Ok(())
+    }
+
+    /// Sizes the pool for `count` elements and `threads` threads.
+    fn fit(&mut self, count: usize, threads: usize) -> Result<(), CellError> {
+        let want = bernoulli::threads_for(count, threads.min(MAX_THREADS));
+        if want != self.width() {
+            self.pool = if want > 1 {
+                Some(Pool::new(want - 1).map_err(|e| CellError::Alloc {
+                    name: format!("worker threads ({e})"),
+                    bytes: 0,
+                })?)
+            } else {
+                None
+            }; // drops (joins) the old workers
+        }
         Ok(())
     }
 
