@@ -14,8 +14,12 @@
 use super::error::CellError;
 use super::kernel::Io;
 use super::real::Real;
-use super::spec::{CompartmentSpec, Role, Slot, Workspace, MAX_THREADS};
+use super::spec::{CompartmentSpec, Role, Slot, Workspace};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+
+/// How many pieces a multi-threaded `advance` deals its blocks in.
+const GROUPS: usize = 64;
 
 /// Index of `p` in [`COMPARTMENTS`].
 pub const P: usize = 0;
@@ -185,10 +189,13 @@ pub(crate) fn advance_slots<T: Real>(
     let t = threads_for(n, width);
     match pool {
         Some(pool) if t > 1 => {
-            // Whole blocks per task, so each partial sum covers the same
-            // elements whatever the thread count.
-            let per = n_blocks.div_ceil(t) * SUM_BLOCK;
-            let parts: [Mutex<Option<Io<'_, T>>>; MAX_THREADS] =
+            // The blocks are dealt in up to GROUPS contiguous groups, taken in
+            // turn by whichever thread is free (so a helper that starts late,
+            // its core being busy, costs little: the caller takes its groups).
+            // Each block's partial sum covers the same elements whoever
+            // computes it, so the results do not depend on the threads.
+            let per = n_blocks.div_ceil(GROUPS.min(n_blocks)) * SUM_BLOCK;
+            let groups: [Mutex<Option<Io<'_, T>>>; GROUPS] =
                 std::array::from_fn(|_| Mutex::new(None));
             let chunks = p
                 .chunks(per)
@@ -198,8 +205,8 @@ pub(crate) fn advance_slots<T: Real>(
                 .zip(dp.chunks_mut(per))
                 .zip(dtarget.chunks_mut(per))
                 .zip(partials.chunks_mut(per / SUM_BLOCK));
-            let mut tasks = 0;
-            for (((((((p, x), m), k), dp), dt), partials), slot) in chunks.zip(parts.iter()) {
+            let mut count = 0;
+            for (((((((p, x), m), k), dp), dt), partials), slot) in chunks.zip(groups.iter()) {
                 *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(Io {
                     p,
                     x,
@@ -209,10 +216,15 @@ pub(crate) fn advance_slots<T: Real>(
                     dt,
                     partials,
                 });
-                tasks += 1;
+                count += 1;
             }
-            pool.run(tasks, &|i| {
-                let io = parts[i].lock().unwrap_or_else(|e| e.into_inner()).take();
+            let next = AtomicUsize::new(0);
+            pool.run(t, &|_| loop {
+                let g = next.fetch_add(1, Ordering::Relaxed);
+                if g >= count {
+                    break;
+                }
+                let io = groups[g].lock().unwrap_or_else(|e| e.into_inner()).take();
                 if let Some(io) = io {
                     run(io);
                 }
