@@ -185,7 +185,7 @@ pub(crate) fn advance_slots<T: Real>(
     let n_blocks = blocks_for(n);
     let width = ws.width();
     let (partials, pool) = ws.parts(n_blocks)?;
-    let run = crate::dispatch::kernel::<T>(input_logits);
+    let run = crate::dispatch::kernel::<T>(input_logits, n);
     let t = threads_for(n, width);
     match pool {
         Some(pool) if t > 1 => {

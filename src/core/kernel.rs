@@ -38,6 +38,25 @@ pub struct Io<'a, T> {
     pub partials: &'a mut [f64],
 }
 
+/// How a chunk of results is written to memory.
+pub trait Sink {
+    /// Writes `src` to `dst`.
+    fn put<T: Real, const W: usize>(dst: &mut [T; W], src: &[T; W]);
+    /// Called once after the last `put` of a range (before other threads may read it).
+    fn finish() {}
+}
+
+/// Ordinary stores.
+#[derive(Debug)]
+pub struct Plain;
+
+impl Sink for Plain {
+    #[inline(always)]
+    fn put<T: Real, const W: usize>(dst: &mut [T; W], src: &[T; W]) {
+        *dst = *src;
+    }
+}
+
 /// What the fast kernel needs of an element type beyond [`Real`] (of which it
 /// is a supertrait): its transcendental functions and its lane count.
 pub trait Lane: Copy {
@@ -49,7 +68,7 @@ pub trait Lane: Copy {
     fn fma_k(self, b: Self, c: Self) -> Self;
     /// Runs the kernel over `io`, with `LOGITS` the cell's `input_logits` and
     /// `F` whether to fuse multiply-adds.
-    fn run_range<const LOGITS: bool, const F: bool>(io: Io<'_, Self>)
+    fn run_range<const LOGITS: bool, const F: bool, S: Sink>(io: Io<'_, Self>)
     where
         Self: Sized;
 }
@@ -68,8 +87,8 @@ impl Lane for f32 {
         self.mul_add(b, c)
     }
     #[inline(always)]
-    fn run_range<const LOGITS: bool, const F: bool>(io: Io<'_, Self>) {
-        run_range::<f32, 16, LOGITS, F>(io)
+    fn run_range<const LOGITS: bool, const F: bool, S: Sink>(io: Io<'_, Self>) {
+        run_range::<f32, 16, LOGITS, F, S>(io)
     }
 }
 
@@ -87,8 +106,8 @@ impl Lane for f64 {
         self.mul_add(b, c)
     }
     #[inline(always)]
-    fn run_range<const LOGITS: bool, const F: bool>(io: Io<'_, Self>) {
-        run_range::<f64, 16, LOGITS, F>(io)
+    fn run_range<const LOGITS: bool, const F: bool, S: Sink>(io: Io<'_, Self>) {
+        run_range::<f64, 16, LOGITS, F, S>(io)
     }
 }
 
@@ -154,7 +173,7 @@ fn sig_chunk<T: Real, const W: usize, const F: bool>(p: &[T; W]) -> [T; W] {
 /// log-likelihood term to `acc` (only the first `live` lanes: the others are padding).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn chunk<T: Real, const W: usize, const LOGITS: bool, const F: bool>(
+fn chunk<T: Real, const W: usize, const LOGITS: bool, const F: bool, S: Sink>(
     p: &[T; W],
     s: &[T; W],
     x: &[T; W],
@@ -166,13 +185,18 @@ fn chunk<T: Real, const W: usize, const LOGITS: bool, const F: bool>(
     live: usize,
 ) {
     let mut lls = [T::ZERO; W];
+    let (mut dpo, mut dto, mut ko) = ([T::ZERO; W], [T::ZERO; W], [T::ZERO; W]);
     for l in 0..W {
         let (a, b, c, ll) = elem::<T, LOGITS, F>(p[l], s[l], x[l], m[l], k[l]);
-        dp[l] = a;
-        dt[l] = b;
-        k[l] = c;
+        dpo[l] = a;
+        dto[l] = b;
+        ko[l] = c;
         lls[l] = ll;
     }
+    S::put(dp, &dpo);
+    S::put(dt, &dto);
+    // `mask` was just read, so its lines are in cache: ordinary stores.
+    *k = ko;
     // A separate loop: mixing f64 into the loop above would make the
     // vectoriser use as few lanes for the f32 math as for the f64 sums.
     for l in 0..W {
@@ -198,7 +222,7 @@ fn reduce<const W: usize>(acc: &[f64; W]) -> f64 {
 /// One block (at most [`SUM_BLOCK`] elements); returns its log-likelihood sum.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn block<T: Real, const W: usize, const LOGITS: bool, const F: bool>(
+fn block<T: Real, const W: usize, const LOGITS: bool, const F: bool, S: Sink>(
     p: &[T],
     x: &[T],
     m: &[T],
@@ -222,7 +246,7 @@ fn block<T: Real, const W: usize, const LOGITS: bool, const F: bool>(
             } else {
                 [T::ONE; W]
             };
-            chunk::<T, W, LOGITS, F>(
+            chunk::<T, W, LOGITS, F, S>(
                 p[i..j].try_into().unwrap(),
                 &s,
                 x[i..j].try_into().unwrap(),
@@ -254,7 +278,7 @@ fn block<T: Real, const W: usize, const LOGITS: bool, const F: bool>(
         mm[..live].copy_from_slice(&m[full..]);
         kk[..live].copy_from_slice(&k[full..]);
         let ss = sig_chunk::<T, W, F>(&pp);
-        chunk::<T, W, LOGITS, F>(
+        chunk::<T, W, LOGITS, F, Plain>(
             &pp, &ss, &xx, &mm, &mut kk, &mut dd, &mut tt, &mut acc, live,
         );
         dp[full..].copy_from_slice(&dd[..live]);
@@ -266,7 +290,9 @@ fn block<T: Real, const W: usize, const LOGITS: bool, const F: bool>(
 
 /// The kernel over a range of whole blocks (the last one may be short).
 #[inline(always)]
-pub fn run_range<T: Real, const W: usize, const LOGITS: bool, const F: bool>(io: Io<'_, T>) {
+pub fn run_range<T: Real, const W: usize, const LOGITS: bool, const F: bool, S: Sink>(
+    io: Io<'_, T>,
+) {
     let Io {
         p,
         x,
@@ -285,8 +311,9 @@ pub fn run_range<T: Real, const W: usize, const LOGITS: bool, const F: bool>(io:
         .zip(dt.chunks_mut(SUM_BLOCK))
         .zip(partials.iter_mut());
     for ((((((p, x), m), k), dp), dt), sum) in blocks {
-        *sum = block::<T, W, LOGITS, F>(p, x, m, k, dp, dt);
+        *sum = block::<T, W, LOGITS, F, S>(p, x, m, k, dp, dt);
     }
+    S::finish();
 }
 
 #[cfg(test)]
