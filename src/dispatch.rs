@@ -83,7 +83,7 @@ mod x86 {
         #[inline(always)]
         fn put<T: Real, const W: usize>(dst: &mut [T; W], src: &[T; W]) {
             let bytes = std::mem::size_of::<[T; W]>();
-            if bytes % 64 == 0 && (dst.as_ptr() as usize) % 64 == 0 {
+            if bytes.is_multiple_of(64) && (dst.as_ptr() as usize).is_multiple_of(64) {
                 let d = dst.as_mut_ptr().cast::<__m512i>();
                 let s = src.as_ptr().cast::<__m512i>();
                 for i in 0..bytes / 64 {

@@ -124,7 +124,7 @@ fn check_ptr<T>(p: *const T, what: &str, align: usize) -> Result<(), FfiError> {
             format!("{what} is NULL"),
         ));
     }
-    if (p as usize) % align != 0 {
+    if !(p as usize).is_multiple_of(align) {
         return Err(FfiError::new(
             NGC_ERR_MISALIGNED_POINTER,
             format!("{what} ({p:p}) is not aligned to {align} bytes"),
