@@ -690,7 +690,7 @@ impl Driver {
             self.check_cell(s, computed);
         }
         self.check_arenas();
-        if self.stats.calls % 97 == 0 {
+        if self.stats.calls.is_multiple_of(97) {
             for s in 0..self.cells.len() {
                 self.check_cell(s, false);
             }
@@ -760,9 +760,7 @@ impl Driver {
             NGC_ERR_INVALID_DTYPE
         } else if n_units == 0 || shape.is_some_and(|s| s.contains(&0)) || batch == 0 {
             NGC_ERR_ZERO_SIZE
-        } else if count.map_or(true, |c| {
-            c.checked_mul(8).map_or(true, |b| b > isize::MAX as usize)
-        }) {
+        } else if count.is_none_or(|c| c.checked_mul(8).is_none_or(|b| b > isize::MAX as usize)) {
             NGC_ERR_SIZE_OVERFLOW
         } else if count.unwrap() * elem >= HUGE_BYTES {
             NGC_ERR_ALLOCATION
@@ -885,7 +883,7 @@ impl Driver {
                     let elem = if f64 { 8 } else { 4 };
                     if cap
                         .checked_mul(elem)
-                        .map_or(true, |b| b > isize::MAX as usize)
+                        .is_none_or(|b| b > isize::MAX as usize)
                     {
                         NGC_ERR_SIZE_OVERFLOW
                     } else if cap < self.cells[s].count(i) {
@@ -1216,7 +1214,7 @@ impl Driver {
                 let count = b.checked_mul(cell.unit());
                 if b == 0 {
                     NGC_ERR_ZERO_SIZE
-                } else if count.map_or(true, |c| c.checked_mul(8).map_or(true, |x| x > isize::MAX as usize)) {
+                } else if count.is_none_or(|c| c.checked_mul(8).is_none_or(|x| x > isize::MAX as usize)) {
                     NGC_ERR_SIZE_OVERFLOW
                 } else if cell.comps.iter().enumerate().any(|(i, c)| {
                     matches!(c, Comp::Bound { cap, .. } if *cap < if i == L_IDX { 1 } else { count.unwrap() })
