@@ -84,6 +84,23 @@ def table_f64(r):
     return "\n".join(out)
 
 
+def table_floor(r):
+    out = []
+    out.append("| size | threads | ngc-cells f32 (prob) | same traffic, no math | same, streaming stores |")
+    out.append("|---|---|---|---|---|")
+    for label in ("1e5", "1e6", "1e7"):
+        for t in ("1", "2"):
+            if ("traffic_plain", "f32", "prob", t, label) not in r:
+                continue
+            out.append("| " + " | ".join([
+                label, t,
+                cell(r, ("ngc_cells", "f32", "prob", t, label)),
+                cell(r, ("traffic_plain", "f32", "prob", t, label)),
+                cell(r, ("traffic_stream", "f32", "prob", t, label)),
+            ]) + " |")
+    return "\n".join(out)
+
+
 def faults(r):
     worst = collections.defaultdict(float)
     for (impl, dtype, mode, threads, label), (_, _, _, f) in r.items():
@@ -149,6 +166,10 @@ def main():
         "### f64",
         "",
         table_f64(r),
+        "",
+        "### Memory floor (f32): the kernel's traffic (28 bytes per element) with no math",
+        "",
+        table_floor(r),
         "",
         f"Minor page faults per `advance` (bound buffers, after the first call): {faults(r)}.",
     ]

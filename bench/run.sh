@@ -26,6 +26,9 @@ echo "== building (release)"
 (cd "$root" && cargo build --release --quiet)
 cc -O2 -std=c11 -Wall -I"$root/include" "$here/c/bench.c" -o "$out/bench" \
     -L"$root/target/release" -lngc_cells -lm -Wl,-rpath,"$root/target/release"
+# The memory floor (the same traffic, no math): a measuring tool for this
+# machine, so built for it.
+cc -O3 -march=native -std=gnu11 -fopenmp -Wall "$here/c/traffic.c" -o "$out/traffic"
 
 # The conformance generator's private environment (pinned ngc-learn, jax,
 # matplotlib), created on first use by tests/reference/venv.sh.
@@ -37,6 +40,8 @@ fi
 
 echo "== C ABI and C scalar libm"
 "$out/bench" "${quick[@]}" | tee "$out/c.tsv"
+echo "== memory floor (same traffic, no math)"
+"$out/traffic" "${quick[@]}" | tee -a "$out/c.tsv"
 echo "== ngc-learn process and jax.jit ($py)"
 "$py" "$here/py_bench.py" "${quick[@]}" | tee "$out/py.tsv"
 cat "$out/c.tsv" "$out/py.tsv" > "$out/results.tsv"

@@ -248,7 +248,16 @@ mod os {
 
     pub(super) struct Handle(libc::pthread_t);
 
+    /// Touches the stack the helper will run on, so that its pages fault in
+    /// when the helper starts (in `set_threads`), not in a later `advance`.
+    #[inline(never)]
+    fn touch_stack() {
+        let probe = [0u8; 64 * 1024];
+        std::hint::black_box(&probe);
+    }
+
     extern "C" fn start(arg: *mut c_void) -> *mut c_void {
+        touch_stack();
         // SAFETY: `arg` is the `Box` leaked by `spawn` for this thread only;
         // it is taken back exactly once, here.
         let boxed = unsafe { Box::from_raw(arg.cast::<(Arc<Shared>, usize)>()) };
