@@ -131,8 +131,7 @@ fn fma<T: Real, const F: bool>(a: T, b: T, c: T) -> T {
 /// The rest of one element, given `s = sigmoid(p)`: `(dp, dtarget, mask after,
 /// log-likelihood term)`. Written like the reference
 /// [`element`](super::bernoulli::element), operation for operation, except
-/// `ln`/`exp`, `mask * 0 + 1` (one fused operation: the same value), and the
-/// log-likelihood term, whose second product is fused into the sum.
+/// `ln`/`exp` and `mask * 0 + 1` (one fused operation: the same value).
 #[inline(always)]
 fn elem<T: Real, const LOGITS: bool, const F: bool>(p: T, s: T, x: T, m: T, k: T) -> (T, T, T, T) {
     let q = if LOGITS { s } else { p };
@@ -148,7 +147,9 @@ fn elem<T: Real, const LOGITS: bool, const F: bool>(p: T, s: T, x: T, m: T, k: T
     let one_min_x = T::ONE - x;
     let log_q = q.ln_k::<F>();
     let log_one_min_q = one_min_q.ln_k::<F>();
-    let ll = fma::<T, F>(log_one_min_q, one_min_x, log_q * x);
+    // Two rounded products, as in the reference: with x far outside [0, 1] the
+    // two terms nearly cancel, and fusing one would change L visibly.
+    let ll = log_q * x + log_one_min_q * one_min_x;
     let g = if LOGITS {
         x - q
     } else {
