@@ -240,3 +240,17 @@ pub(crate) fn all_kernels<T: Real>(input_logits: bool) -> Vec<(&'static str, Ran
     ));
     v
 }
+
+/// The copy without fused multiply-adds (x86-64 CPUs without FMA): not the same
+/// bits as the others, only as close to the reference.
+#[cfg(test)]
+pub(crate) fn unfused_kernel<T: Real>(input_logits: bool) -> RangeFn<T> {
+    fn unfused<T: Real, const LOGITS: bool>(io: Io<'_, T>) {
+        T::run_range::<LOGITS, false, Plain>(io)
+    }
+    if input_logits {
+        unfused::<T, true>
+    } else {
+        unfused::<T, false>
+    }
+}

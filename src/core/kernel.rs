@@ -544,7 +544,21 @@ mod tests {
                     T::DTYPE, d.identical, d.total, d.max_excess
                 );
             }
-            // Every copy gives the same bits.
+            let d = compare(
+                logits,
+                crate::dispatch::unfused_kernel::<T>(logits),
+                &inp,
+                eps,
+                ulps,
+            );
+            eprintln!(
+                "{:?} unfused (no fma) logits={logits}: {}/{} identical, max {:.2} x eps*scale",
+                T::DTYPE,
+                d.identical,
+                d.total,
+                d.max_excess
+            );
+            // Every copy with fused multiply-adds gives the same bits.
             let n = inp[0].len();
             let mut outs = vec![];
             for (_, f) in &kernels {
