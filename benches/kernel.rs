@@ -7,7 +7,7 @@
 //! `cargo bench -- 1e5` runs only the sizes whose label contains `1e5`.
 use std::time::Instant;
 
-use ngc_cells::core::{bernoulli_error_cell, Cell, Real};
+use ngc_cells::core::{bernoulli_error_cell_on, Cell, Real};
 
 fn time<T: Real>(c: &mut Cell<T>) -> f64 {
     for _ in 0..2 {
@@ -31,7 +31,8 @@ fn time<T: Real>(c: &mut Cell<T>) -> f64 {
 }
 
 fn run<T: Real>(label: &str, n: usize, logits: bool, threads: usize) {
-    let mut c = bernoulli_error_cell::<T>("bench", n, 1, logits, None).unwrap();
+    let native = ngc_cells::abi::native_platform();
+    let mut c = bernoulli_error_cell_on::<T>("bench", n, 1, logits, None, native).unwrap();
     let p: Vec<T> = (0..n)
         .map(|i| {
             let u =
@@ -61,7 +62,7 @@ fn run<T: Real>(label: &str, n: usize, logits: bool, threads: usize) {
 
 fn main() {
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    println!("kernel copy: {}", ngc_cells::dispatch::isa_name());
+    println!("kernel copy: {}", ngc_cells::abi::dispatch::isa_name());
     let sizes = [
         ("1e2", 100),
         ("784", 784),

@@ -30,8 +30,5 @@
 pub mod abi;
 /// cbindgen:ignore
 pub mod core;
-/// cbindgen:ignore
-pub mod dispatch;
-mod pool;
 
 pub use crate::abi::*;

@@ -48,11 +48,19 @@ fn advance_allocates_nothing() {
 }
 
 fn through_the_core() {
-    use ngc_cells::core::bernoulli_error_cell;
+    // The native platform (what the C ABI uses): persistent workers. The
+    // portable one spawns scoped threads per call, which allocates.
+    let native = ngc_cells::abi::native_platform();
+    let bernoulli_error_cell = |name, n, batch, logits, shape| {
+        ngc_cells::core::bernoulli_error_cell_on::<f32>(name, n, batch, logits, shape, native)
+    };
+    let bernoulli_error_cell_f64 = |name, n, batch, logits, shape| {
+        ngc_cells::core::bernoulli_error_cell_on::<f64>(name, n, batch, logits, shape, native)
+    };
     for &n in &[1usize, 784, 100_000, 300_000] {
         for threads in [1, 2] {
             for logits in [false, true] {
-                let mut c = bernoulli_error_cell::<f32>("a", n, 1, logits, None).unwrap();
+                let mut c = bernoulli_error_cell("a", n, 1, logits, None).unwrap();
                 c.set_threads(threads).unwrap();
                 let a = allocations_during(|| c.advance(1.0).unwrap());
                 assert_eq!(a, 0, "f32 n={n} threads={threads} (first calls)");
@@ -62,7 +70,7 @@ fn through_the_core() {
                     }
                 });
                 assert_eq!(a, 0, "f32 n={n} threads={threads}");
-                let mut d = bernoulli_error_cell::<f64>("b", n, 1, logits, None).unwrap();
+                let mut d = bernoulli_error_cell_f64("b", n, 1, logits, None).unwrap();
                 d.set_threads(threads).unwrap();
                 let a = allocations_during(|| d.advance(1.0).unwrap());
                 assert_eq!(a, 0, "f64 n={n} threads={threads}");

@@ -7,8 +7,12 @@
 //! output argument is written.
 #![allow(unsafe_code)]
 
+/// cbindgen:ignore
+pub mod dispatch;
 mod handle;
 mod last_error;
+/// cbindgen:ignore
+mod pool;
 pub mod status;
 
 use std::cell::Cell;
@@ -17,7 +21,8 @@ use std::mem::align_of;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::core::{bernoulli_error_cell, CellError, Dtype};
+use crate::core::{bernoulli_error_cell_on, CellError, Dtype};
+pub use dispatch::native_platform;
 pub use handle::NgcCell;
 use handle::{dtype_align, with_cell, AnyCell, MAGIC};
 use status::FfiError;
@@ -369,12 +374,26 @@ pub unsafe extern "C" fn ngc_bernoulli_error_cell_new(
         };
         let cell = match dtype {
             NGC_DTYPE_F32 => AnyCell::F32(
-                bernoulli_error_cell(name, n_units, batch_size, input_logits, shape)
-                    .map_err(shape_hint)?,
+                bernoulli_error_cell_on(
+                    name,
+                    n_units,
+                    batch_size,
+                    input_logits,
+                    shape,
+                    native_platform(),
+                )
+                .map_err(shape_hint)?,
             ),
             NGC_DTYPE_F64 => AnyCell::F64(
-                bernoulli_error_cell(name, n_units, batch_size, input_logits, shape)
-                    .map_err(shape_hint)?,
+                bernoulli_error_cell_on(
+                    name,
+                    n_units,
+                    batch_size,
+                    input_logits,
+                    shape,
+                    native_platform(),
+                )
+                .map_err(shape_hint)?,
             ),
             other => {
                 return Err(FfiError::new(

@@ -184,8 +184,9 @@ pub(crate) fn advance_slots<T: Real>(
     let n = p.len();
     let n_blocks = blocks_for(n);
     let width = ws.width();
+    let platform = ws.platform();
     let (partials, pool) = ws.parts(n_blocks)?;
-    let run = crate::dispatch::kernel::<T>(input_logits, n);
+    let run = T::pick(platform, input_logits, n);
     let t = threads_for(n, width);
     match pool {
         Some(pool) if t > 1 => {

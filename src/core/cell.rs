@@ -5,6 +5,7 @@ use ndarray::{ArrayViewD, IxDyn};
 use super::error::CellError;
 use super::layout::Layout;
 use super::metadata::metadata_json;
+use super::platform::{Platform, PORTABLE};
 use super::real::Real;
 use super::spec::{CellKind, Slot, Workspace};
 
@@ -53,7 +54,20 @@ impl<T: Real> Cell<T> {
     /// Creates a cell with every compartment at its rest value, in storage it owns.
     ///
     /// Allocation is fallible: a size the machine cannot hold is [`CellError::Alloc`], not an abort.
+    /// The kernel is the portable copy and threads are scoped threads spawned per
+    /// call ([`PORTABLE`]); see [`with_platform`](Self::with_platform).
     pub fn new(name: &str, kind: CellKind, layout: Layout) -> Result<Cell<T>, CellError> {
+        Cell::with_platform(name, kind, layout, &PORTABLE)
+    }
+
+    /// As [`new`](Self::new), taking the kernel copies and worker threads from
+    /// `platform`.
+    pub fn with_platform(
+        name: &str,
+        kind: CellKind,
+        layout: Layout,
+        platform: &'static dyn Platform,
+    ) -> Result<Cell<T>, CellError> {
         let mut store = Vec::with_capacity(kind.compartments().len());
         for spec in kind.compartments() {
             let len = if spec.scalar { 1 } else { layout.count() };
@@ -63,7 +77,7 @@ impl<T: Real> Cell<T> {
                 T::from_f64(spec.rest),
             )?));
         }
-        let ws = Workspace::new(layout.count())?;
+        let ws = Workspace::with_platform(layout.count(), platform)?;
         Ok(Cell {
             name: name.to_string(),
             kind,

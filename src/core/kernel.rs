@@ -2,7 +2,7 @@
 //! with the polynomial `ln`/`exp` of [`vmath`](super::vmath), over fixed-width
 //! chunks of lanes that the compiler keeps in vector registers.
 //!
-//! Everything here is safe, portable Rust. [`crate::dispatch`] compiles
+//! Everything here is safe, portable Rust. [`crate::abi::dispatch`] compiles
 //! [`Lane::run_range`] once per instruction set (AVX-512, AVX2+FMA, baseline)
 //! and picks one at run time. With fused multiply-adds (every path except
 //! x86-64 CPUs without FMA) all paths give the same bits: the lane count is
@@ -14,6 +14,7 @@
 //! for any thread count.
 
 use super::bernoulli::SUM_BLOCK;
+use super::platform::{Platform, RangeFn};
 use super::real::Real;
 use super::vmath;
 
@@ -71,6 +72,10 @@ pub trait Lane: Copy {
     fn run_range<const LOGITS: bool, const F: bool, S: Sink>(io: Io<'_, Self>)
     where
         Self: Sized;
+    /// The platform's best copy of the kernel for this type.
+    fn pick(platform: &dyn Platform, input_logits: bool, count: usize) -> RangeFn<Self>
+    where
+        Self: Sized;
 }
 
 impl Lane for f32 {
@@ -90,6 +95,9 @@ impl Lane for f32 {
     fn run_range<const LOGITS: bool, const F: bool, S: Sink>(io: Io<'_, Self>) {
         run_range::<f32, 16, LOGITS, F, S>(io)
     }
+    fn pick(platform: &dyn Platform, input_logits: bool, count: usize) -> RangeFn<Self> {
+        platform.kernel_f32(input_logits, count)
+    }
 }
 
 impl Lane for f64 {
@@ -108,6 +116,9 @@ impl Lane for f64 {
     #[inline(always)]
     fn run_range<const LOGITS: bool, const F: bool, S: Sink>(io: Io<'_, Self>) {
         run_range::<f64, 16, LOGITS, F, S>(io)
+    }
+    fn pick(platform: &dyn Platform, input_logits: bool, count: usize) -> RangeFn<Self> {
+        platform.kernel_f64(input_logits, count)
     }
 }
 
@@ -321,7 +332,7 @@ pub fn run_range<T: Real, const W: usize, const LOGITS: bool, const F: bool, S: 
 mod tests {
     use super::super::bernoulli::element;
     use super::*;
-    use crate::dispatch::all_kernels;
+    use crate::abi::dispatch::all_kernels;
 
     /// A small deterministic generator (xorshift), to need no dependency.
     struct Rng(u64);
@@ -531,7 +542,7 @@ mod tests {
         d
     }
 
-    type RangeFnT<T> = crate::dispatch::RangeFn<T>;
+    type RangeFnT<T> = crate::core::platform::RangeFn<T>;
 
     fn check_all<T: Real>(eps: f64, ulps: f64) {
         let inp = inputs::<T>(50_000, 0x5eed_1234_abcd_0001);
@@ -546,7 +557,7 @@ mod tests {
             }
             let d = compare(
                 logits,
-                crate::dispatch::unfused_kernel::<T>(logits),
+                crate::core::platform::unfused_kernel::<T>(logits),
                 &inp,
                 eps,
                 ulps,

@@ -7,8 +7,8 @@
 
 use super::bernoulli;
 use super::error::CellError;
+use super::platform::{Platform, Workers, PORTABLE};
 use super::real::Real;
-use crate::pool::Pool;
 
 /// The most threads one cell's `advance` uses.
 pub const MAX_THREADS: usize = 64;
@@ -18,21 +18,32 @@ pub const MAX_THREADS: usize = 64;
 /// `SUM_BLOCK` block) and the worker threads, both sized with the shape and
 /// the thread count (by [`resize`](Self::resize) and
 /// [`set_threads`](Self::set_threads)), joined on drop.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Workspace {
     partials: Vec<f64>,
     count: usize,
     threads: usize,
-    pool: Option<Pool>,
+    platform: &'static dyn Platform,
+    pool: Option<Box<dyn Workers>>,
 }
 
 impl Workspace {
-    /// A workspace for `count` elements, single-threaded.
+    /// A workspace for `count` elements, single-threaded, on the portable platform.
     pub fn new(count: usize) -> Result<Workspace, CellError> {
+        Workspace::with_platform(count, &PORTABLE)
+    }
+
+    /// A workspace for `count` elements, single-threaded, taking its kernel
+    /// copies and worker threads from `platform`.
+    pub fn with_platform(
+        count: usize,
+        platform: &'static dyn Platform,
+    ) -> Result<Workspace, CellError> {
         let mut ws = Workspace {
             partials: Vec::new(),
             count: 0,
             threads: 1,
+            platform,
             pool: None,
         };
         ws.resize(count)?;
@@ -80,10 +91,14 @@ impl Workspace {
         let want = bernoulli::threads_for(count, threads.min(MAX_THREADS));
         if want != self.width() {
             self.pool = if want > 1 {
-                Some(Pool::new(want - 1).map_err(|e| CellError::Alloc {
-                    name: format!("worker threads ({e})"),
-                    bytes: 0,
-                })?)
+                Some(
+                    self.platform
+                        .start_workers(want - 1)
+                        .map_err(|e| CellError::Alloc {
+                            name: format!("worker threads ({e})"),
+                            bytes: 0,
+                        })?,
+                )
             } else {
                 None
             }; // drops (joins) the old workers
@@ -91,21 +106,26 @@ impl Workspace {
         Ok(())
     }
 
+    /// Where the kernel copies and worker threads come from.
+    pub fn platform(&self) -> &'static dyn Platform {
+        self.platform
+    }
+
     /// The number of threads that can run now.
     pub(crate) fn width(&self) -> usize {
-        self.pool.as_ref().map_or(1, Pool::width)
+        self.pool.as_ref().map_or(1, |p| p.width())
     }
 
     /// The first `blocks` partial sums and the workers.
     pub(crate) fn parts(
         &mut self,
         blocks: usize,
-    ) -> Result<(&mut [f64], Option<&Pool>), CellError> {
+    ) -> Result<(&mut [f64], Option<&dyn Workers>), CellError> {
         let have = self.partials.len();
         let partials = self.partials.get_mut(..blocks).ok_or_else(|| {
             CellError::Internal(format!("workspace for {have} blocks, {blocks} needed"))
         })?;
-        Ok((partials, self.pool.as_ref()))
+        Ok((partials, self.pool.as_deref()))
     }
 }
 

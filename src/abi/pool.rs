@@ -49,7 +49,7 @@ fn spin_until(done: impl Fn() -> bool) -> bool {
 }
 
 /// A task: called once with each index `0..tasks`, from several threads at once.
-pub(crate) type Task<'a> = dyn Fn(usize) + Sync + 'a;
+pub(crate) use crate::core::platform::Task;
 
 /// A task whose lifetime was erased. Only dereferenced by helpers between the
 /// moment `run` publishes it and the moment they report back to that `run`.
@@ -320,6 +320,15 @@ mod os {
 
     pub(super) fn join(h: Handle) {
         let _ = h.0.join();
+    }
+}
+
+impl crate::core::Workers for Pool {
+    fn width(&self) -> usize {
+        Pool::width(self)
+    }
+    fn run(&self, tasks: usize, f: &Task<'_>) {
+        Pool::run(self, tasks, f)
     }
 }
 

@@ -14,13 +14,17 @@
 //!
 //! The library is built for the plain target (no `-C target-cpu`), so it runs
 //! on any x86-64. Calling a `#[target_feature]` function is `unsafe` (it would
-//! be undefined behaviour on a CPU without the feature); those `unsafe`
-//! blocks, and the streaming-store intrinsics of the AVX-512 copy, are the
-//! only `unsafe` code outside `abi` and `pool`, each reached only after
-//! `is_x86_feature_detected!` said yes.
+//! be undefined behaviour on a CPU without the feature), and so are the
+//! streaming-store intrinsics of the AVX-512 copy: that is why this module lives
+//! in the ABI layer and reaches the safe core as a
+//! [`Platform`](crate::core::Platform) ([`native_platform`]). Each `unsafe`
+//! block is reached only after `is_x86_feature_detected!` said yes.
 #![allow(unsafe_code)]
 
+use super::pool::Pool;
 use crate::core::kernel::{Io, Plain};
+pub use crate::core::platform::RangeFn;
+use crate::core::platform::{baseline, Platform, Workers};
 use crate::core::Real;
 
 /// From this many bytes per array on, the AVX-512 copy writes `dp` and
@@ -30,9 +34,6 @@ use crate::core::Real;
 /// 1e7 elements 2.2 -> 2.0 ns/element on one thread, 1.05 -> 0.9 on two; no
 /// gain at 1e6 (4 MB arrays), which therefore keep ordinary stores.
 pub const STREAM_MIN_BYTES: usize = 16 << 20;
-
-/// A compiled copy of the kernel for one element type.
-pub(crate) type RangeFn<T> = fn(Io<'_, T>);
 
 /// Which copy of the kernel [`kernel`] picks on this CPU (for reports and tests).
 pub fn isa_name() -> &'static str {
@@ -147,19 +148,6 @@ mod x86 {
     }
 }
 
-/// The portable copy: fused multiply-adds where the target always has them.
-fn baseline<T: Real, const LOGITS: bool>(io: Io<'_, T>) {
-    const FMA: bool = cfg!(any(target_arch = "aarch64", target_feature = "fma"));
-    T::run_range::<LOGITS, FMA, Plain>(io)
-}
-
-/// The portable copy with fused multiply-adds whatever the target (slow where
-/// `mul_add` is a libm call): the reference the vector copies must equal bit for bit.
-#[cfg(test)]
-pub(crate) fn portable_fma<T: Real, const LOGITS: bool>(io: Io<'_, T>) {
-    T::run_range::<LOGITS, true, Plain>(io)
-}
-
 /// The best copy of the kernel for this CPU and arrays of `count` elements.
 pub(crate) fn kernel<T: Real>(input_logits: bool, count: usize) -> RangeFn<T> {
     #[cfg(not(target_arch = "x86_64"))]
@@ -233,24 +221,38 @@ pub(crate) fn all_kernels<T: Real>(input_logits: bool) -> Vec<(&'static str, Ran
     v.push((
         "portable_fma",
         if input_logits {
-            portable_fma::<T, true>
+            crate::core::platform::portable_fma::<T, true>
         } else {
-            portable_fma::<T, false>
+            crate::core::platform::portable_fma::<T, false>
         },
     ));
     v
 }
 
-/// The copy without fused multiply-adds (x86-64 CPUs without FMA): not the same
-/// bits as the others, only as close to the reference.
-#[cfg(test)]
-pub(crate) fn unfused_kernel<T: Real>(input_logits: bool) -> RangeFn<T> {
-    fn unfused<T: Real, const LOGITS: bool>(io: Io<'_, T>) {
-        T::run_range::<LOGITS, false, Plain>(io)
+/// The native platform: the best kernel copy for this CPU ([`kernel`]) and
+/// persistent pthread workers ([`Pool`]).
+#[derive(Debug)]
+pub struct Native;
+
+static NATIVE: Native = Native;
+
+/// The platform the C ABI creates its cells on (Rust users of the core can pass
+/// it to [`Cell::with_platform`](crate::core::Cell::with_platform) too).
+pub fn native_platform() -> &'static dyn Platform {
+    &NATIVE
+}
+
+impl Platform for Native {
+    fn kernel_f32(&self, input_logits: bool, count: usize) -> RangeFn<f32> {
+        kernel::<f32>(input_logits, count)
     }
-    if input_logits {
-        unfused::<T, true>
-    } else {
-        unfused::<T, false>
+    fn kernel_f64(&self, input_logits: bool, count: usize) -> RangeFn<f64> {
+        kernel::<f64>(input_logits, count)
+    }
+    fn start_workers(&self, helpers: usize) -> std::io::Result<Box<dyn Workers>> {
+        Ok(Box::new(Pool::new(helpers)?))
+    }
+    fn isa_name(&self) -> &'static str {
+        isa_name()
     }
 }
