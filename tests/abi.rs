@@ -5,6 +5,10 @@ use std::ptr;
 
 use ngc_cells::*;
 
+mod common;
+
+use common::{last_error, RawBuf};
+
 #[allow(clippy::excessive_precision)]
 const P_IN: [f32; 10] = [
     0.496_714_14,
@@ -36,16 +40,6 @@ fn c(s: &str) -> CString {
     CString::new(s).unwrap()
 }
 
-fn last_error() -> String {
-    let mut buf = [0 as c_char; 1100];
-    // SAFETY: buf is writable for its length.
-    unsafe { ngc_last_error_message(buf.as_mut_ptr(), buf.len()) };
-    // SAFETY: NUL-terminated by the call.
-    unsafe { CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
 /// Calls and asserts `NGC_OK`, printing the last error otherwise.
 macro_rules! ok {
     ($e:expr) => {{
@@ -59,45 +53,6 @@ impl Drop for Cell {
     fn drop(&mut self) {
         // SAFETY: a live handle owned by this guard.
         unsafe { ngc_cell_free(self.0) }
-    }
-}
-
-/// A caller-owned buffer as C code has it: one raw allocation, read and written
-/// only through its raw pointer (so the library's accesses through the same
-/// pointer never race a Rust borrow). Freed on drop.
-struct RawBuf<T: Copy> {
-    ptr: *mut T,
-    len: usize,
-}
-
-impl<T: Copy> RawBuf<T> {
-    fn new(values: &[T]) -> RawBuf<T> {
-        let b: Box<[T]> = values.into();
-        let len = b.len();
-        RawBuf {
-            ptr: Box::into_raw(b).cast::<T>(),
-            len,
-        }
-    }
-    fn get(&self, i: usize) -> T {
-        assert!(i < self.len);
-        // SAFETY: in bounds of the live allocation.
-        unsafe { self.ptr.add(i).read() }
-    }
-    fn set(&self, i: usize, v: T) {
-        assert!(i < self.len);
-        // SAFETY: in bounds of the live allocation.
-        unsafe { self.ptr.add(i).write(v) }
-    }
-    fn to_vec(&self) -> Vec<T> {
-        (0..self.len).map(|i| self.get(i)).collect()
-    }
-}
-
-impl<T: Copy> Drop for RawBuf<T> {
-    fn drop(&mut self) {
-        // SAFETY: made by Box::into_raw of a boxed slice of `len` elements.
-        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(self.ptr, self.len)) });
     }
 }
 

@@ -6,22 +6,6 @@ mod common;
 
 use common::*;
 
-/// C++17 with every warning that a user's strict build might turn on.
-const CXX17_FLAGS: &[&str] = &[
-    "-std=c++17",
-    "-Wall",
-    "-Wextra",
-    "-Werror",
-    "-pedantic",
-    "-Wconversion",
-    "-Wsign-conversion",
-    "-Wshadow",
-    "-Wold-style-cast",
-    "-Wnon-virtual-dtor",
-    "-O1",
-    "-g",
-];
-
 fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

@@ -13,6 +13,9 @@
 //! it fails. The first install builds the release library (`cargo build --release`);
 //! the others reuse it.
 
+mod common;
+
+use common::strip_c_comments;
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::fs;
@@ -279,30 +282,6 @@ fn shared_library_exports_only_the_headers_ngc_functions() {
         exported, declared,
         "exported (left) and declared in ngc_cells.h (right) differ"
     );
-}
-
-/// C source without its comments (which mention functions too, e.g. `ngc_cell_free(NULL)`).
-fn strip_c_comments(src: &str) -> String {
-    let mut out = String::with_capacity(src.len());
-    let mut rest = src;
-    loop {
-        let block = rest.find("/*");
-        let line = rest.find("//");
-        match (block, line) {
-            (Some(b), l) if l.is_none_or(|l| b < l) => {
-                out.push_str(&rest[..b]);
-                rest = rest[b..].find("*/").map_or("", |e| &rest[b + e + 2..]);
-            }
-            (_, Some(l)) => {
-                out.push_str(&rest[..l]);
-                rest = rest[l..].find('\n').map_or("", |e| &rest[l + e..]);
-            }
-            _ => {
-                out.push_str(rest);
-                return out;
-            }
-        }
-    }
 }
 
 #[test]

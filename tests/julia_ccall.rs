@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::strip_c_comments;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -34,32 +36,6 @@ impl std::fmt::Display for CType {
 struct Proto {
     ret: CType,
     params: Vec<(CType, String)>,
-}
-
-/// `/* ... */` and `// ...` removed (the header has no string literals that hold them).
-fn strip_c_comments(src: &str) -> String {
-    let mut out = String::with_capacity(src.len());
-    let mut rest = src;
-    loop {
-        let block = rest.find("/*");
-        let line = rest.find("//");
-        match (block, line) {
-            (Some(b), l) if l.is_none_or(|l| b < l) => {
-                out.push_str(&rest[..b]);
-                let end = rest[b + 2..].find("*/").expect("unterminated comment") + b + 4;
-                rest = &rest[end..];
-            }
-            (_, Some(l)) => {
-                out.push_str(&rest[..l]);
-                rest = &rest[l..];
-                rest = &rest[rest.find('\n').unwrap_or(rest.len())..];
-            }
-            _ => {
-                out.push_str(rest);
-                return out;
-            }
-        }
-    }
 }
 
 /// Splits `const NgcCell *cell` (or a bare type, for the return) into type and name.

@@ -39,17 +39,6 @@ struct Program {
     args: Vec<String>,
 }
 
-/// As `tests/cpp_wrapper.rs` builds the C++17 wrapper's programs.
-const CXX17_FLAGS: &[&str] = &[
-    "-std=c++17",
-    "-Wall",
-    "-Wextra",
-    "-Werror",
-    "-pedantic",
-    "-O1",
-    "-g",
-];
-
 fn program(
     name: &'static str,
     compiler: &'static str,
