@@ -372,29 +372,27 @@ pub unsafe extern "C" fn ngc_bernoulli_error_cell_new(
             // SAFETY: non-NULL, aligned (checked), valid for 3 reads (contract).
             Some(unsafe { [shape.read(), shape.add(1).read(), shape.add(2).read()] })
         };
+        // One generic constructor for both dtypes.
+        fn make<T: crate::core::Real>(
+            name: &str,
+            n_units: usize,
+            batch_size: usize,
+            input_logits: bool,
+            shape: Option<[usize; 3]>,
+        ) -> Result<crate::core::Cell<T>, FfiError> {
+            bernoulli_error_cell_on(
+                name,
+                n_units,
+                batch_size,
+                input_logits,
+                shape,
+                native_platform(),
+            )
+            .map_err(shape_hint)
+        }
         let cell = match dtype {
-            NGC_DTYPE_F32 => AnyCell::F32(
-                bernoulli_error_cell_on(
-                    name,
-                    n_units,
-                    batch_size,
-                    input_logits,
-                    shape,
-                    native_platform(),
-                )
-                .map_err(shape_hint)?,
-            ),
-            NGC_DTYPE_F64 => AnyCell::F64(
-                bernoulli_error_cell_on(
-                    name,
-                    n_units,
-                    batch_size,
-                    input_logits,
-                    shape,
-                    native_platform(),
-                )
-                .map_err(shape_hint)?,
-            ),
+            NGC_DTYPE_F32 => AnyCell::F32(make(name, n_units, batch_size, input_logits, shape)?),
+            NGC_DTYPE_F64 => AnyCell::F64(make(name, n_units, batch_size, input_logits, shape)?),
             other => {
                 return Err(FfiError::new(
                     NGC_ERR_INVALID_DTYPE,
