@@ -1032,7 +1032,7 @@ pub unsafe extern "C" fn ngc_cell_compartment_name(
         check_out(out_name, "out_name")?;
         // SAFETY: forwarded contract.
         let c = unsafe { cell_ref(cell)? };
-        let names = compartment_cnames(&c.cell);
+        let names = with_cell!(&c.cell, x => x.kind().compartments());
         let name = names.get(index).ok_or_else(|| {
             FfiError::new(
                 NGC_ERR_INDEX_OUT_OF_RANGE,
@@ -1043,23 +1043,9 @@ pub unsafe extern "C" fn ngc_cell_compartment_name(
             )
         })?;
         // SAFETY: checked non-NULL and aligned; writable (contract).
-        unsafe { out_name.write(name.as_ptr()) };
+        unsafe { out_name.write(name.c_name.as_ptr()) };
         Ok(())
     })
-}
-
-fn compartment_cnames(cell: &AnyCell) -> &'static [&'static CStr] {
-    match with_cell!(cell, x => x.kind()) {
-        crate::core::CellKind::Bernoulli { .. } => &[
-            c"p",
-            c"target",
-            c"modulator",
-            c"mask",
-            c"L",
-            c"dp",
-            c"dtarget",
-        ],
-    }
 }
 
 /// `*out_len` = the element count of a compartment at the cell's current shape:
@@ -1185,9 +1171,7 @@ pub unsafe extern "C" fn ngc_cell_type(
         check_out(out_type, "out_type")?;
         // SAFETY: forwarded contract.
         let c = unsafe { cell_ref(cell)? };
-        let t: &'static CStr = match with_cell!(&c.cell, x => x.kind()) {
-            crate::core::CellKind::Bernoulli { .. } => c"BernoulliErrorCell",
-        };
+        let t = with_cell!(&c.cell, x => x.kind()).type_name_c();
         // SAFETY: checked non-NULL and aligned; writable (contract).
         unsafe { out_type.write(t.as_ptr()) };
         Ok(())

@@ -40,6 +40,7 @@ pub const DTARGET: usize = 6;
 pub const COMPARTMENTS: [CompartmentSpec; 7] = [
     CompartmentSpec {
         name: "p",
+        c_name: c"p",
         role: Role::Input,
         scalar: false,
         rest: 0.0,
@@ -49,6 +50,7 @@ pub const COMPARTMENTS: [CompartmentSpec; 7] = [
     },
     CompartmentSpec {
         name: "target",
+        c_name: c"target",
         role: Role::Input,
         scalar: false,
         rest: 0.0,
@@ -58,6 +60,7 @@ pub const COMPARTMENTS: [CompartmentSpec; 7] = [
     },
     CompartmentSpec {
         name: "modulator",
+        c_name: c"modulator",
         role: Role::Input,
         scalar: false,
         rest: 1.0,
@@ -67,6 +70,7 @@ pub const COMPARTMENTS: [CompartmentSpec; 7] = [
     },
     CompartmentSpec {
         name: "mask",
+        c_name: c"mask",
         role: Role::ConsumedInput,
         scalar: false,
         rest: 1.0,
@@ -76,6 +80,7 @@ pub const COMPARTMENTS: [CompartmentSpec; 7] = [
     },
     CompartmentSpec {
         name: "L",
+        c_name: c"L",
         role: Role::Output,
         scalar: true,
         rest: 0.0,
@@ -85,6 +90,7 @@ pub const COMPARTMENTS: [CompartmentSpec; 7] = [
     },
     CompartmentSpec {
         name: "dp",
+        c_name: c"dp",
         role: Role::Output,
         scalar: false,
         rest: 0.0,
@@ -94,6 +100,7 @@ pub const COMPARTMENTS: [CompartmentSpec; 7] = [
     },
     CompartmentSpec {
         name: "dtarget",
+        c_name: c"dtarget",
         role: Role::Output,
         scalar: false,
         rest: 0.0,

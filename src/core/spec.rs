@@ -160,6 +160,8 @@ impl Role {
 pub struct CompartmentSpec {
     /// ngc-learn's name (`"p"`, `"dp"`, ...).
     pub name: &'static str,
+    /// The same name, NUL-terminated (what the C ABI hands out).
+    pub c_name: &'static std::ffi::CStr,
     /// Input or output.
     pub role: Role,
     /// A scalar (`L`) instead of an array of the cell's shape.
@@ -208,6 +210,13 @@ impl CellKind {
     pub fn type_name(&self) -> &'static str {
         match self {
             CellKind::Bernoulli { .. } => "BernoulliErrorCell",
+        }
+    }
+
+    /// [`type_name`](Self::type_name), NUL-terminated (what the C ABI hands out).
+    pub fn type_name_c(&self) -> &'static std::ffi::CStr {
+        match self {
+            CellKind::Bernoulli { .. } => c"BernoulliErrorCell",
         }
     }
 
@@ -276,6 +285,22 @@ impl CellKind {
             CellKind::Bernoulli { input_logits } => {
                 bernoulli::advance_slots(input_logits, slots, ws)
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn c_names_are_the_names() {
+        let kind = CellKind::Bernoulli {
+            input_logits: false,
+        };
+        assert_eq!(kind.type_name_c().to_str().unwrap(), kind.type_name());
+        for c in kind.compartments() {
+            assert_eq!(c.c_name.to_str().unwrap(), c.name);
         }
     }
 }
