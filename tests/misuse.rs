@@ -655,7 +655,9 @@ static CASES: &[Case] = &[
             let long = s(&"y".repeat(100_000));
             let mut n = 0usize;
             let st = unsafe { ngc_cell_compartment_len(fx.cell, long.as_ptr(), &mut n) };
-            assert_eq!(last_error().len(), 1024, "the message is cut to 1024 bytes");
+            let msg = last_error();
+            assert!(msg.len() < 300, "the name is shortened in the message: {} bytes", msg.len());
+            assert!(msg.contains("yyy...'"), "{msg}");
             Some(st)
         },
     },
@@ -863,7 +865,7 @@ static CASES: &[Case] = &[
             let mut dims = [77usize; 1];
             let mut ndim = 0usize;
             let st = unsafe { ngc_cell_compartment_dims(fx.cell, c"p".as_ptr(), dims.as_mut_ptr(), 1, &mut ndim) };
-            assert_eq!((dims, ndim), ([77], 2), "dims untouched, ndim reported");
+            assert_eq!((dims, ndim), ([77], 0), "nothing written on failure");
             Some(st)
         },
     },
@@ -885,15 +887,15 @@ static CASES: &[Case] = &[
         misuse: "text buffer too small",
         call: "ngc_cell_name(cell, buf, 2, &len)",
         gives: Gives::Status(NGC_ERR_BUFFER_TOO_SMALL),
-        message: Some("the text is 2 bytes (plus the NUL) but buf_len is 2; it was truncated"),
+        message: Some("the text is 2 bytes (plus the NUL) but buf_len is 2; nothing was written"),
         changes: None,
         prepare: None,
         run: |fx| {
             let mut buf = [b'#' as c_char; 4];
             let mut len = 0usize;
             let st = unsafe { ngc_cell_name(fx.cell, buf.as_mut_ptr(), 2, &mut len) };
-            assert_eq!(len, 2);
-            assert_eq!(buf.map(|b| b as u8), *b"f\0##", "cut, NUL-terminated, nothing past buf_len");
+            assert_eq!(len, 0, "nothing written on failure");
+            assert_eq!(buf.map(|b| b as u8), *b"####", "nothing written on failure");
             Some(st)
         },
     },

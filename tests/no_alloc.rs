@@ -50,12 +50,12 @@ fn advance_allocates_nothing() {
 fn through_the_core() {
     // The native platform (what the C ABI uses): persistent workers. The
     // portable one spawns scoped threads per call, which allocates.
-    let native = ngc_cells::abi::native_platform();
+    use ngc_cells::abi::Native;
     let bernoulli_error_cell = |name, n, batch, logits, shape| {
-        ngc_cells::core::bernoulli_error_cell_on::<f32>(name, n, batch, logits, shape, native)
+        ngc_cells::core::bernoulli_error_cell_on::<f32, Native>(name, n, batch, logits, shape)
     };
     let bernoulli_error_cell_f64 = |name, n, batch, logits, shape| {
-        ngc_cells::core::bernoulli_error_cell_on::<f64>(name, n, batch, logits, shape, native)
+        ngc_cells::core::bernoulli_error_cell_on::<f64, Native>(name, n, batch, logits, shape)
     };
     for &n in &[1usize, 784, 100_000, 300_000] {
         for threads in [1, 2] {

@@ -1271,7 +1271,7 @@ impl Driver {
         self.check_status("ngc_cell_set_threads", want, st, &before);
         let slot = if let H::Live(s) = h { Some(s) } else { None };
         if st == NGC_OK {
-            self.cells[slot.unwrap()].threads = t;
+            self.cells[slot.unwrap()].threads = t.min(64); // ngc_cell_threads reports at most 64
         }
         self.after(slot, false);
         Some(())
