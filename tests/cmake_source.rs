@@ -523,3 +523,30 @@ fn same_targets_as_the_installed_package_and_no_downloads() {
         assert!(!lower.contains(word), "CMakeLists.txt has `{word}`");
     }
 }
+
+/// docs/install.md shows both ways, with the two lines a project needs.
+#[test]
+fn install_page_shows_add_subdirectory_and_fetchcontent() {
+    let page = fs::read_to_string(common::root().join("docs/install.md")).unwrap();
+    let blocks: Vec<&str> = page
+        .split("```cmake\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .collect();
+    let shows = |needles: &[&str]| blocks.iter().any(|b| needles.iter().all(|n| b.contains(n)));
+    assert!(
+        shows(&[
+            "add_subdirectory(",
+            "target_link_libraries(app PRIVATE ngc_cells::ngc_cells)"
+        ]),
+        "docs/install.md shows no add_subdirectory block"
+    );
+    assert!(
+        shows(&[
+            "FetchContent_Declare(ngc_cells SOURCE_DIR ",
+            "FetchContent_MakeAvailable(ngc_cells)",
+            "ngc_cells::ngc_cells"
+        ]),
+        "docs/install.md shows no FetchContent block"
+    );
+}
