@@ -208,6 +208,102 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * The library's version as a static NUL-terminated string, `"ngc-cells/MAJOR.MINOR.PATCH"`.
+ *
+ * Compare with the `NGC_CELLS_VERSION_*` macros to check that the library
+ * loaded at run time is the one compiled against. Never NULL; never free it.
+ */
+const char *ngc_version(void);
+
+/**
+ * The name of a status code (`"NGC_ERR_NULL_POINTER"`, ...) as a static
+ * NUL-terminated string; `"NGC_UNKNOWN_STATUS"` for a number that is not a status.
+ * Never NULL; never free it.
+ */
+const char *ngc_status_str(NgcStatus status);
+
+/**
+ * Copies the calling thread's last error message into `buf`, snprintf-style.
+ *
+ * Every `ngc_*` call that fails records a message saying what went wrong (for
+ * example `ngc_cell_bind: compartment 'p' holds 784 elements, but the buffer's
+ * capacity is 100`). Messages are per thread, so one thread's failure never
+ * clobbers another's; successful calls leave the message as it was (like
+ * `errno`). It is empty before the first failure.
+ *
+ * Writes at most `buf_len - 1` bytes and a terminating NUL (nothing when
+ * `buf_len` is 0; `buf` may then be NULL). Returns the message's full length in
+ * bytes, not counting the NUL: a return value `>= buf_len` means it was cut.
+ * The message is UTF-8, at most 1024 bytes; a cut text ends at a whole
+ * character (it may then be shorter than `buf_len - 1` bytes).
+ *
+ * # Safety
+ * `buf` must be valid for writing `buf_len` bytes (or `buf_len` is 0).
+ */
+size_t ngc_last_error_message(char *buf, size_t buf_len);
+
+/**
+ * Creates ngc-learn's `BernoulliErrorCell(name, n_units, batch_size, input_logits, shape)`.
+ *
+ * - `name`: NUL-terminated UTF-8; copied (the cell does not keep the pointer).
+ * - `n_units`, `batch_size`: at least 1.
+ * - `input_logits`: when true, `p` holds logits and the cell applies a sigmoid
+ *   first; when false, `p` holds probabilities.
+ * - `shape`: NULL for compartments of shape `(batch_size, n_units)`, or a
+ *   pointer to 3 sizes `(H, W, C)`, each at least 1, for compartments of shape
+ *   `(batch_size, H, W, C)` (`n_units` is then only recorded, as in ngc-learn).
+ *   Read during the call only.
+ * - `dtype`: `NGC_DTYPE_F32` (ngc-learn's default) or `NGC_DTYPE_F64`.
+ * - `out_cell`: receives the new handle, on success only. The caller owns it and
+ *   must release it with `ngc_cell_free`.
+ *
+ * Compartments, in index order: `p`, `target`, `modulator`, `mask` (inputs),
+ * `L`, `dp`, `dtarget` (outputs). Every compartment starts at its rest value
+ * in library-owned storage: `p`, `target`, `L`, `dp`, `dtarget` at 0,
+ * `modulator` and `mask` at 1; the resets restore these.
+ *
+ * `ngc_cell_advance` reads `p`, `target`, `modulator`, `mask`; writes `dp`,
+ * `dtarget`, `L` (the log-likelihood in nats, summed over every element,
+ * accumulated in double precision); then resets `mask` to ones (ngc-learn
+ * "eats" the mask: it applies to one step only; it computes `mask * 0 + 1`, so
+ * a NaN or infinite mask entry stays NaN). `modulator` is kept; `dt` is not
+ * used (as in ngc-learn). `ngc_cell_evolve` does nothing (ngc-learn's cell has
+ * no evolve step). See docs/cells/bernoulli.md.
+ *
+ * Returns `NGC_OK`, `NGC_ERR_NULL_POINTER` (`name` or `out_cell`),
+ * `NGC_ERR_MISALIGNED_POINTER` (`shape` or `out_cell`), `NGC_ERR_INVALID_ARGUMENT`
+ * (`name` not UTF-8), `NGC_ERR_INVALID_DTYPE`, `NGC_ERR_ZERO_SIZE`,
+ * `NGC_ERR_SIZE_OVERFLOW` (`batch_size * n_units`, or `batch_size * H * W * C`,
+ * times the element size, beyond the address space), `NGC_ERR_ALLOCATION`,
+ * `NGC_ERR_PANIC`.
+ *
+ * # Safety
+ * `name` must be NULL or NUL-terminated; `shape` NULL or valid for reading 3
+ * `size_t`; `out_cell` NULL or valid for writing one pointer.
+ */
+NgcStatus ngc_bernoulli_error_cell_new(const char *name,
+                                       size_t n_units,
+                                       size_t batch_size,
+                                       bool input_logits,
+                                       const size_t *shape,
+                                       NgcDtype dtype,
+                                       NgcCell **out_cell);
+
+/**
+ * Destroys a cell and the storage it owns. `NULL` is a no-op.
+ *
+ * Buffers bound to the cell are not touched and stay the caller's. After this
+ * call the handle is dangling: using it again is undefined behaviour (the
+ * library catches most such uses with `NGC_ERR_INVALID_HANDLE`, but cannot
+ * promise to).
+ *
+ * # Safety
+ * `cell` must be NULL or a handle from a `ngc_*_new` function that was not yet
+ * freed, not in use by another thread.
+ */
+void ngc_cell_free(NgcCell *cell);
+
+/**
  * Binds a caller-owned array to a compartment, without copying.
  *
  * From this call on, the compartment's values are the first `count` elements
@@ -287,67 +383,6 @@ NgcStatus ngc_cell_bind_f64(NgcCell *cell, const char *compartment, double *data
  * `cell` a live handle; `compartment` NUL-terminated; the bound buffer still valid.
  */
 NgcStatus ngc_cell_unbind(NgcCell *cell, const char *compartment);
-
-/**
- * Creates ngc-learn's `BernoulliErrorCell(name, n_units, batch_size, input_logits, shape)`.
- *
- * - `name`: NUL-terminated UTF-8; copied (the cell does not keep the pointer).
- * - `n_units`, `batch_size`: at least 1.
- * - `input_logits`: when true, `p` holds logits and the cell applies a sigmoid
- *   first; when false, `p` holds probabilities.
- * - `shape`: NULL for compartments of shape `(batch_size, n_units)`, or a
- *   pointer to 3 sizes `(H, W, C)`, each at least 1, for compartments of shape
- *   `(batch_size, H, W, C)` (`n_units` is then only recorded, as in ngc-learn).
- *   Read during the call only.
- * - `dtype`: `NGC_DTYPE_F32` (ngc-learn's default) or `NGC_DTYPE_F64`.
- * - `out_cell`: receives the new handle, on success only. The caller owns it and
- *   must release it with `ngc_cell_free`.
- *
- * Compartments, in index order: `p`, `target`, `modulator`, `mask` (inputs),
- * `L`, `dp`, `dtarget` (outputs). Every compartment starts at its rest value
- * in library-owned storage: `p`, `target`, `L`, `dp`, `dtarget` at 0,
- * `modulator` and `mask` at 1; the resets restore these.
- *
- * `ngc_cell_advance` reads `p`, `target`, `modulator`, `mask`; writes `dp`,
- * `dtarget`, `L` (the log-likelihood in nats, summed over every element,
- * accumulated in double precision); then resets `mask` to ones (ngc-learn
- * "eats" the mask: it applies to one step only; it computes `mask * 0 + 1`, so
- * a NaN or infinite mask entry stays NaN). `modulator` is kept; `dt` is not
- * used (as in ngc-learn). `ngc_cell_evolve` does nothing (ngc-learn's cell has
- * no evolve step). See docs/cells/bernoulli.md.
- *
- * Returns `NGC_OK`, `NGC_ERR_NULL_POINTER` (`name` or `out_cell`),
- * `NGC_ERR_MISALIGNED_POINTER` (`shape` or `out_cell`), `NGC_ERR_INVALID_ARGUMENT`
- * (`name` not UTF-8), `NGC_ERR_INVALID_DTYPE`, `NGC_ERR_ZERO_SIZE`,
- * `NGC_ERR_SIZE_OVERFLOW` (`batch_size * n_units`, or `batch_size * H * W * C`,
- * times the element size, beyond the address space), `NGC_ERR_ALLOCATION`,
- * `NGC_ERR_PANIC`.
- *
- * # Safety
- * `name` must be NULL or NUL-terminated; `shape` NULL or valid for reading 3
- * `size_t`; `out_cell` NULL or valid for writing one pointer.
- */
-NgcStatus ngc_bernoulli_error_cell_new(const char *name,
-                                       size_t n_units,
-                                       size_t batch_size,
-                                       bool input_logits,
-                                       const size_t *shape,
-                                       NgcDtype dtype,
-                                       NgcCell **out_cell);
-
-/**
- * Destroys a cell and the storage it owns. `NULL` is a no-op.
- *
- * Buffers bound to the cell are not touched and stay the caller's. After this
- * call the handle is dangling: using it again is undefined behaviour (the
- * library catches most such uses with `NGC_ERR_INVALID_HANDLE`, but cannot
- * promise to).
- *
- * # Safety
- * `cell` must be NULL or a handle from a `ngc_*_new` function that was not yet
- * freed, not in use by another thread.
- */
-void ngc_cell_free(NgcCell *cell);
 
 /**
  * Copies `len` elements from `src` into a compartment (bound or not), for hosts
@@ -529,24 +564,35 @@ NgcStatus ngc_cell_batched_reset(NgcCell *cell, size_t batch_size);
 NgcStatus ngc_cell_evolve(NgcCell *cell, double t, double dt);
 
 /**
- * Copies the calling thread's last error message into `buf`, snprintf-style.
+ * Lets `ngc_cell_advance` use up to `threads` threads on this cell (default 1,
+ * because host simulators usually have their own parallelism). Threads are
+ * only used on cells large enough for them to pay off (at least 65536
+ * elements, 32768 per thread, at most 64 threads), and results are
+ * bit-identical for any value. The worker threads are started by this call
+ * (or by a `ngc_cell_batched_reset` that makes the cell large enough), never
+ * by `ngc_cell_advance`; they wait between calls and are joined by
+ * `ngc_cell_free`. `NGC_ERR_ALLOCATION` if the system would not start one.
  *
- * Every `ngc_*` call that fails records a message saying what went wrong (for
- * example `ngc_cell_bind: compartment 'p' holds 784 elements, but the buffer's
- * capacity is 100`). Messages are per thread, so one thread's failure never
- * clobbers another's; successful calls leave the message as it was (like
- * `errno`). It is empty before the first failure.
- *
- * Writes at most `buf_len - 1` bytes and a terminating NUL (nothing when
- * `buf_len` is 0; `buf` may then be NULL). Returns the message's full length in
- * bytes, not counting the NUL: a return value `>= buf_len` means it was cut.
- * The message is UTF-8, at most 1024 bytes; a cut text ends at a whole
- * character (it may then be shorter than `buf_len - 1` bytes).
+ * Returns `NGC_OK`, `NGC_ERR_NULL_POINTER`, `NGC_ERR_MISALIGNED_POINTER`,
+ * `NGC_ERR_INVALID_HANDLE`, `NGC_ERR_INVALID_ARGUMENT` (`threads` is 0),
+ * `NGC_ERR_ALLOCATION`, `NGC_ERR_PANIC`.
  *
  * # Safety
- * `buf` must be valid for writing `buf_len` bytes (or `buf_len` is 0).
+ * `cell` a live handle.
  */
-size_t ngc_last_error_message(char *buf, size_t buf_len);
+NgcStatus ngc_cell_set_threads(NgcCell *cell, size_t threads);
+
+/**
+ * `*out_threads` = the number of threads `ngc_cell_advance` may use: the
+ * value given to `ngc_cell_set_threads`, at most 64 (a cell smaller than the
+ * thresholds there uses fewer).
+ *
+ * Returns as `ngc_cell_dtype`.
+ *
+ * # Safety
+ * `cell` a live handle; `out_threads` valid for one write.
+ */
+NgcStatus ngc_cell_threads(const NgcCell *cell, size_t *out_threads);
 
 /**
  * `*out_dtype` = the cell's dtype (`NGC_DTYPE_F32` or `NGC_DTYPE_F64`).
@@ -718,52 +764,6 @@ NgcStatus ngc_cell_name(const NgcCell *cell, char *buf, size_t buf_len, size_t *
  * As `ngc_cell_name`.
  */
 NgcStatus ngc_cell_metadata_json(const NgcCell *cell, char *buf, size_t buf_len, size_t *out_len);
-
-/**
- * The name of a status code (`"NGC_ERR_NULL_POINTER"`, ...) as a static
- * NUL-terminated string; `"NGC_UNKNOWN_STATUS"` for a number that is not a status.
- * Never NULL; never free it.
- */
-const char *ngc_status_str(NgcStatus status);
-
-/**
- * Lets `ngc_cell_advance` use up to `threads` threads on this cell (default 1,
- * because host simulators usually have their own parallelism). Threads are
- * only used on cells large enough for them to pay off (at least 65536
- * elements, 32768 per thread, at most 64 threads), and results are
- * bit-identical for any value. The worker threads are started by this call
- * (or by a `ngc_cell_batched_reset` that makes the cell large enough), never
- * by `ngc_cell_advance`; they wait between calls and are joined by
- * `ngc_cell_free`. `NGC_ERR_ALLOCATION` if the system would not start one.
- *
- * Returns `NGC_OK`, `NGC_ERR_NULL_POINTER`, `NGC_ERR_MISALIGNED_POINTER`,
- * `NGC_ERR_INVALID_HANDLE`, `NGC_ERR_INVALID_ARGUMENT` (`threads` is 0),
- * `NGC_ERR_ALLOCATION`, `NGC_ERR_PANIC`.
- *
- * # Safety
- * `cell` a live handle.
- */
-NgcStatus ngc_cell_set_threads(NgcCell *cell, size_t threads);
-
-/**
- * `*out_threads` = the number of threads `ngc_cell_advance` may use: the
- * value given to `ngc_cell_set_threads`, at most 64 (a cell smaller than the
- * thresholds there uses fewer).
- *
- * Returns as `ngc_cell_dtype`.
- *
- * # Safety
- * `cell` a live handle; `out_threads` valid for one write.
- */
-NgcStatus ngc_cell_threads(const NgcCell *cell, size_t *out_threads);
-
-/**
- * The library's version as a static NUL-terminated string, `"ngc-cells/MAJOR.MINOR.PATCH"`.
- *
- * Compare with the `NGC_CELLS_VERSION_*` macros to check that the library
- * loaded at run time is the one compiled against. Never NULL; never free it.
- */
-const char *ngc_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -503,12 +503,9 @@ fn every_status_constant_is_named_and_documented_in_the_header() {
     }
 }
 
-#[test]
-fn every_export_runs_inside_the_panic_barrier() {
-    // Each `extern "C" fn` body must start with ffi_guard! (rustls-ffi #286 was one that
-    // did not). The three that cannot fail are listed: they have no fallible body.
-    // Every .rs file under src/abi, recursively (one file per C concept).
-    fn sources(dir: &std::path::Path, out: &mut String) {
+/// Every `.rs` file under `src/abi`, recursively (the ABI is one file per C concept).
+fn abi_sources() -> Vec<(std::path::PathBuf, String)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {
         let mut entries: Vec<_> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -516,47 +513,90 @@ fn every_export_runs_inside_the_panic_barrier() {
         entries.sort();
         for p in entries {
             if p.is_dir() {
-                sources(&p, out);
+                walk(&p, out);
             } else if p.extension().is_some_and(|e| e == "rs") {
-                out.push_str(&std::fs::read_to_string(&p).unwrap());
+                let text = std::fs::read_to_string(&p).unwrap();
+                out.push((p, text));
             }
         }
     }
-    let mut src = String::new();
-    sources(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/abi"),
-        &mut src,
-    );
-    let mut checked = 0;
-    for (i, part) in src.split("extern \"C\" fn ").enumerate().skip(1) {
-        let name: String = part
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        if !name.starts_with("ngc_") {
-            continue; // not an export (e.g. the worker threads' pthread entry)
-        }
-        let body_start = part.find('{').unwrap();
-        let body = &part[body_start..];
-        let first_line = body.lines().nth(1).unwrap_or("").trim();
-        let guarded = first_line.starts_with("ffi_guard!(")
-            || (name == "ngc_cell_free" && body.contains("ffi_guard!(\"ngc_cell_free\""))
-            || (name == "ngc_cell_advance" && body.contains("ffi_guard!(\"ngc_cell_advance\""))
-            || (name == "ngc_cell_evolve" && body.contains("ffi_guard!(\"ngc_cell_evolve\""))
-            || (name == "ngc_last_error_message" && body.contains("catch_unwind"));
-        let trivially_safe = matches!(name.as_str(), "ngc_version" | "ngc_status_str");
-        assert!(
-            guarded || trivially_safe,
-            "export #{i} {name} is not wrapped in ffi_guard!"
-        );
-        if guarded {
+    let mut out = Vec::new();
+    walk(&common::root().join("src/abi"), &mut out);
+    out
+}
+
+#[test]
+fn every_export_runs_inside_the_panic_barrier() {
+    // Each `extern "C" fn` body must start with ffi_guard! (rustls-ffi #286 was one that
+    // did not). The three that cannot fail are listed: they have no fallible body.
+    // Every file under src/abi is scanned, and the exports found must be exactly the
+    // functions the header declares, so an export in a file the scan misses fails here.
+    let mut checked = std::collections::BTreeSet::new();
+    for (path, src) in abi_sources() {
+        // An export is an item under `#[no_mangle]` (or `#[unsafe(no_mangle)]`); other
+        // `extern "C" fn`s (a thread's start routine) are not exported.
+        let mut at = 0;
+        let lines: Vec<&str> = src.split_inclusive('\n').collect();
+        for (li, line) in lines.iter().enumerate() {
+            let start = at;
+            at += line.len();
+            let attr = line.trim();
+            if attr != "#[no_mangle]" && attr != "#[unsafe(no_mangle)]" {
+                continue;
+            }
+            let item = &src[start + line.len()..];
+            let here = format!("{}:{}", path.display(), li + 1);
+            let fn_at = item.find("extern \"C\" fn ").unwrap_or_else(|| {
+                panic!("{here}: #[no_mangle] on something not an extern \"C\" fn")
+            });
             assert!(
-                name == "ngc_last_error_message"
-                    || body.contains(&format!("ffi_guard!(\"{name}\"")),
-                "{name} reports under another name"
+                !item[..fn_at].contains(['{', ';']),
+                "{here}: #[no_mangle] on something not an extern \"C\" fn"
             );
+            let part = &item[fn_at + "extern \"C\" fn ".len()..];
+            let name: String = part
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            let body_start = part.find('{').unwrap();
+            let body = &part[body_start..];
+            let first_line = body.lines().nth(1).unwrap_or("").trim();
+            let guarded = first_line.starts_with("ffi_guard!(")
+                || (name == "ngc_cell_free" && body.contains("ffi_guard!(\"ngc_cell_free\""))
+                || (name == "ngc_cell_advance" && body.contains("ffi_guard!(\"ngc_cell_advance\""))
+                || (name == "ngc_cell_evolve" && body.contains("ffi_guard!(\"ngc_cell_evolve\""))
+                || (name == "ngc_last_error_message" && body.contains("catch_unwind"));
+            let trivially_safe = matches!(name.as_str(), "ngc_version" | "ngc_status_str");
+            assert!(
+                guarded || trivially_safe,
+                "{here}: export {name} is not wrapped in ffi_guard!"
+            );
+            if guarded {
+                assert!(
+                    name == "ngc_last_error_message"
+                        || body.contains(&format!("ffi_guard!(\"{name}\"")),
+                    "{name} reports under another name"
+                );
+            }
+            assert!(checked.insert(name.clone()), "{name} is defined twice");
         }
-        checked += 1;
     }
-    assert!(checked >= 30, "only {checked} exports found");
+    assert!(checked.len() >= 30, "only {} exports found", checked.len());
+    let header = common::strip_c_comments(
+        &std::fs::read_to_string(common::root().join("include/ngc_cells.h")).unwrap(),
+    );
+    let mut declared = std::collections::BTreeSet::new();
+    for (i, _) in header.match_indices("ngc_") {
+        let name: String = header[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if header[i + name.len()..].starts_with('(') {
+            declared.insert(name);
+        }
+    }
+    assert_eq!(
+        checked, declared,
+        "the exports found under src/abi are not the functions the header declares"
+    );
 }

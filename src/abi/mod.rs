@@ -17,16 +17,33 @@ mod handle;
 /// cbindgen:ignore
 pub mod native;
 
-// The header's chapters.
-mod binding;
-mod cells;
-mod data;
-mod dynamics;
-mod last_error;
-mod queries;
-pub mod status;
-mod threads;
+// The header's chapters, in order (one group each, so rustfmt keeps the order).
+/// Library version.
 mod version;
+
+/// Status codes and their names.
+pub mod status;
+
+/// The last error message.
+mod last_error;
+
+/// Creating and destroying cells.
+mod cells;
+
+/// Binding caller buffers (zero copy).
+mod binding;
+
+/// Copying values in and out.
+mod data;
+
+/// Dynamics: advance, evolve, resets.
+mod dynamics;
+
+/// Threads.
+mod threads;
+
+/// Queries.
+mod queries;
 
 pub use binding::*;
 pub use cells::*;
@@ -35,6 +52,8 @@ pub use dynamics::*;
 pub use guard::__test_force_panic_in_next_call;
 pub use handle::{NgcCell, NgcDtype, NGC_DTYPE_F32, NGC_DTYPE_F64};
 pub use last_error::*;
+#[doc(hidden)]
+pub use native::pool::{__test_pool_counts, __test_pool_helpers_delay};
 pub use native::Native;
 pub use queries::*;
 pub use status::*;
