@@ -1,22 +1,31 @@
-//! The misuse table: every way of calling the C ABI wrongly that README's
-//! "Misuse never crashes the host" lists, one case per row.
+//! The misuse table: every way of calling the C ABI wrongly that
+//! docs/hardening.md's "Misuse never crashes the host" lists, one case per row;
+//! and the misuses that do not depend on the cell type, for every row of the
+//! family table (`tests/common/family.rs`).
 //!
-//! `CASES` is the source of truth. Each case runs against a fresh fixture (three
-//! cells with bound buffers and non-rest values), and the test checks the status,
-//! that the thread's last-error message names the function and says what went
-//! wrong, and that the cells and every caller buffer are bit-for-bit unchanged
-//! (except where the row says otherwise). `readme_table_matches_the_cases` checks
-//! that README's table has exactly these rows, so every row is a test.
+//! `CASES` is the source of truth for the table. Each case runs against a fresh
+//! fixture (three cells with bound buffers and non-rest values), and the test
+//! checks the status, that the thread's last-error message names the function and
+//! says what went wrong, and that the cells and every caller buffer are
+//! bit-for-bit unchanged (except where the row says otherwise).
+//! `readme_table_matches_the_cases` checks that the documented table has exactly
+//! these rows, so every row is a test.
 //!
-//! `misuse_table_runs_clean_under_valgrind` runs this binary's `every_row` test
-//! again under valgrind memcheck.
+//! `every_cell_type_refuses_misuse_and_changes_nothing` makes the same checks for
+//! generic misuses (handles, out-pointers, every compartment's lengths,
+//! capacities, dtypes, names, overlaps and bindings, resets, the constructor's
+//! arguments) on a fixture of each family row, in both dtypes.
+//!
+//! `misuse_table_runs_clean_under_valgrind` and
+//! `generic_misuses_run_clean_under_valgrind` run the two again under valgrind
+//! memcheck.
 
 mod common;
 
 use std::ffi::{c_char, c_void, CStr};
 use std::ptr;
 
-use common::{cstr as s, last_error, RawBuf};
+use common::{cstr as s, family, last_error, RawBuf};
 use ngc_cells::*;
 
 /// What a row's call gives back.
@@ -1083,7 +1092,7 @@ fn every_row() {
     eprintln!("misuse table: {} rows passed", CASES.len());
 }
 
-/// The README rows for `CASES`, as they must appear.
+/// The documented rows for `CASES`, as they must appear.
 fn table_rows() -> Vec<String> {
     CASES
         .iter()
@@ -1118,7 +1127,7 @@ fn readme_table_matches_the_cases() {
     let section = readme
         .split("## Misuse never crashes the host")
         .nth(1)
-        .expect("README has the misuse section")
+        .expect("docs/hardening.md has the misuse section")
         .split("\n## ")
         .next()
         .unwrap();
@@ -1126,12 +1135,12 @@ fn readme_table_matches_the_cases() {
     let want = table_rows();
     assert!(
         rows == want,
-        "README's misuse table differs from tests/misuse.rs; the rows should be:\n\n{}\n",
+        "docs/hardening.md's misuse table differs from tests/misuse.rs; the rows should be:\n\n{}\n",
         want.join("\n")
     );
     assert!(
         section.contains(&format!("{} rows", CASES.len())),
-        "README should say how many rows the table has ({})",
+        "docs/hardening.md should say how many rows the table has ({})",
         CASES.len()
     );
 }
@@ -1139,4 +1148,581 @@ fn readme_table_matches_the_cases() {
 #[test]
 fn misuse_table_runs_clean_under_valgrind() {
     common::run_self_under_valgrind("every_row");
+}
+
+#[test]
+fn generic_misuses_run_clean_under_valgrind() {
+    common::run_self_under_valgrind("every_cell_type_refuses_misuse_and_changes_nothing");
+}
+
+// ---- the same properties for every cell type --------------------------------------
+
+/// One cell of a family row with non-rest values and a bound output, and spare
+/// buffers: the fixture of the generic misuses.
+struct Gx {
+    cell: family::Cell,
+    /// The output compartment bound to `bound` (exactly its length: a larger batch
+    /// does not fit), and its length.
+    bound_name: &'static str,
+    bound_len: usize,
+    /// Its buffer, two guard elements past the capacity (as 8-byte slots, whatever the dtype).
+    bound: RawBuf<u64>,
+    s32: RawBuf<f32>,
+    s64: RawBuf<f64>,
+    not_a_cell: RawBuf<u64>,
+}
+
+impl Gx {
+    fn new(row: &'static family::Row, dtype: NgcDtype) -> Gx {
+        let cell = row.cell(3, 2, dtype);
+        cell.set_random_inputs(1);
+        cell.advance(0.0, 1.0);
+        cell.set_random_inputs(2);
+        let state = cell.len(row.compartments[0]);
+        let bound_name = *row
+            .outputs
+            .iter()
+            .rev()
+            .find(|o| cell.len(o) == state)
+            .expect("an output of the state's shape");
+        let bound = RawBuf::new(&[0x5A5A_5A5A_5A5A_5A5Au64; 64]);
+        let name = s(bound_name);
+        // SAFETY: live handle; the buffer holds `state` elements of either dtype and
+        // outlives the cell (Gx drops the cell first: field order).
+        ok!(unsafe { ngc_cell_bind(cell.ptr, name.as_ptr(), bound.ptr.cast(), state) });
+        cell.advance(1.0, 1.0);
+        cell.set_random_inputs(3);
+        Gx {
+            cell,
+            bound_name,
+            bound_len: state,
+            bound,
+            s32: RawBuf::new(&[5.0; 64]),
+            s64: RawBuf::new(&[5.0; 64]),
+            not_a_cell: RawBuf::new(&[0u64; 64]),
+        }
+    }
+
+    fn f64(&self) -> bool {
+        self.cell.dtype == NGC_DTYPE_F64
+    }
+
+    /// Scratch data of the cell's dtype.
+    fn scratch(&self) -> *mut c_void {
+        if self.f64() {
+            self.s64.ptr.cast()
+        } else {
+            self.s32.ptr.cast()
+        }
+    }
+
+    /// Everything observable: every compartment's values, dims and binding, batch
+    /// size, threads, and every buffer.
+    fn snapshot(&self) -> Vec<Vec<u64>> {
+        let c = &self.cell;
+        let mut out = c.snapshot();
+        for name in c.row.compartments {
+            let n = s(name);
+            let (mut dims, mut ndim, mut bound) = ([0usize; 8], 0usize, false);
+            // SAFETY: live handle, valid outputs, dims holds 8.
+            unsafe {
+                ok!(ngc_cell_compartment_dims(
+                    c.ptr,
+                    n.as_ptr(),
+                    dims.as_mut_ptr(),
+                    8,
+                    &mut ndim
+                ));
+                ok!(ngc_cell_is_bound(c.ptr, n.as_ptr(), &mut bound));
+            }
+            let mut v: Vec<u64> = dims[..ndim].iter().map(|&d| d as u64).collect();
+            v.push(u64::from(bound));
+            out.push(v);
+        }
+        let (mut b, mut t) = (0usize, 0usize);
+        // SAFETY: live handle, valid outputs.
+        unsafe {
+            ok!(ngc_cell_batch_size(c.ptr, &mut b));
+            ok!(ngc_cell_threads(c.ptr, &mut t));
+        }
+        out.push(vec![b as u64, t as u64]);
+        out.push(self.bound.to_vec());
+        out.push(
+            self.s32
+                .to_vec()
+                .iter()
+                .map(|v| u64::from(v.to_bits()))
+                .collect(),
+        );
+        out.push(self.s64.to_vec().iter().map(|v| v.to_bits()).collect());
+        out.push(self.not_a_cell.to_vec());
+        out
+    }
+}
+
+/// A generic misuse: a call on the fixture, the status, and a fragment of the
+/// message (which must also start with `func`).
+struct Generic {
+    what: String,
+    func: String,
+    want: NgcStatus,
+    fragment: String,
+    run: Box<dyn Fn(&Gx) -> NgcStatus>,
+}
+
+fn generic(
+    what: impl Into<String>,
+    func: &str,
+    want: NgcStatus,
+    fragment: impl Into<String>,
+    run: impl Fn(&Gx) -> NgcStatus + 'static,
+) -> Generic {
+    Generic {
+        what: what.into(),
+        func: func.to_string(),
+        want,
+        fragment: fragment.into(),
+        run: Box::new(run),
+    }
+}
+
+/// A row's constructor's C name (its messages' prefix), from its C call.
+fn constructor_name(row: &family::Row) -> &'static str {
+    row.c_new.split('(').next().unwrap().trim()
+}
+
+/// Calls a row's constructor; a success frees the cell; a failure must not write `out`.
+fn row_new(
+    row: &family::Row,
+    name: *const c_char,
+    n: usize,
+    batch: usize,
+    shape: *const usize,
+    dtype: NgcDtype,
+    out_null: bool,
+) -> NgcStatus {
+    let mut out: *mut NgcCell = ptr::null_mut();
+    let out_ptr: *mut *mut NgcCell = if out_null { ptr::null_mut() } else { &mut out };
+    // SAFETY: `name` NULL or NUL-terminated; `shape` NULL, 3 readable sizes, or
+    // misaligned (refused before it is read); `out_ptr` NULL or valid.
+    let st = unsafe { (row.new)(name, n, batch, shape, dtype, out_ptr) };
+    if st == NGC_OK {
+        // SAFETY: a handle just made.
+        unsafe { ngc_cell_free(out) };
+    }
+    assert!(
+        st == NGC_OK || out.is_null(),
+        "a failed constructor wrote its output"
+    );
+    st
+}
+
+/// The generic misuses of one row (its compartments and hyper-parameters fixed).
+fn generic_cases(row: &'static family::Row, dtype: NgcDtype) -> Vec<Generic> {
+    let f64 = dtype == NGC_DTYPE_F64;
+    let (ours, theirs) = if f64 {
+        ("float64", "float32")
+    } else {
+        ("float32", "float64")
+    };
+    let elem = if f64 { 8 } else { 4 };
+    let new = constructor_name(row);
+    let mut v = vec![
+        generic(
+            "NULL handle",
+            "ngc_cell_advance",
+            NGC_ERR_NULL_POINTER,
+            "cell is NULL",
+            |_| unsafe { ngc_cell_advance(ptr::null_mut(), 0.0, 1.0) },
+        ),
+        generic(
+            "not a cell",
+            "ngc_cell_advance",
+            NGC_ERR_INVALID_HANDLE,
+            "is not a live NgcCell",
+            |g| unsafe { ngc_cell_advance(g.not_a_cell.ptr.cast(), 0.0, 1.0) },
+        ),
+        generic(
+            "misaligned handle",
+            "ngc_cell_reset",
+            NGC_ERR_MISALIGNED_POINTER,
+            "is not aligned to 8 bytes",
+            |g| unsafe { ngc_cell_reset(misaligned(g.cell.ptr, 1)) },
+        ),
+        generic(
+            "unknown compartment",
+            "ngc_cell_bind",
+            NGC_ERR_UNKNOWN_COMPARTMENT,
+            format!(
+                "cell 'cell' ({}) has no compartment named 'nu'; it has: {}",
+                row.type_name,
+                row.compartments.join(", ")
+            ),
+            |g| unsafe { ngc_cell_bind(g.cell.ptr, c"nu".as_ptr(), g.scratch(), 4) },
+        ),
+        generic(
+            "batched_reset to 0",
+            "ngc_cell_batched_reset",
+            NGC_ERR_ZERO_SIZE,
+            "batch_size must be at least 1, got 0",
+            |g| unsafe { ngc_cell_batched_reset(g.cell.ptr, 0) },
+        ),
+        generic(
+            "batched_reset past usize",
+            "ngc_cell_batched_reset",
+            NGC_ERR_SIZE_OVERFLOW,
+            "overflows",
+            |g| unsafe { ngc_cell_batched_reset(g.cell.ptr, MAX) },
+        ),
+        generic(
+            "zero threads",
+            "ngc_cell_set_threads",
+            NGC_ERR_INVALID_ARGUMENT,
+            "threads must be at least 1",
+            |g| unsafe { ngc_cell_set_threads(g.cell.ptr, 0) },
+        ),
+        generic(
+            "compartment index past the last",
+            "ngc_cell_compartment_name",
+            NGC_ERR_INDEX_OUT_OF_RANGE,
+            format!(
+                "index {0} is past the last compartment ({0} in all)",
+                row.compartments.len()
+            ),
+            |g| {
+                let mut name: *const c_char = ptr::null();
+                let k = g.cell.row.compartments.len();
+                let st = unsafe { ngc_cell_compartment_name(g.cell.ptr, k, &mut name) };
+                assert!(name.is_null(), "no output on failure");
+                st
+            },
+        ),
+        generic(
+            "NULL out_loss",
+            "ngc_cell_loss",
+            NGC_ERR_NULL_POINTER,
+            "is NULL",
+            |g| unsafe { ngc_cell_loss(g.cell.ptr, ptr::null_mut()) },
+        ),
+        generic(
+            "NULL out_batch_size",
+            "ngc_cell_batch_size",
+            NGC_ERR_NULL_POINTER,
+            "is NULL",
+            |g| unsafe { ngc_cell_batch_size(g.cell.ptr, ptr::null_mut()) },
+        ),
+        generic(
+            "NULL out_dtype",
+            "ngc_cell_dtype",
+            NGC_ERR_NULL_POINTER,
+            "is NULL",
+            |g| unsafe { ngc_cell_dtype(g.cell.ptr, ptr::null_mut()) },
+        ),
+        generic(
+            "NULL out_n_units",
+            "ngc_cell_n_units",
+            NGC_ERR_NULL_POINTER,
+            "is NULL",
+            |g| unsafe { ngc_cell_n_units(g.cell.ptr, ptr::null_mut()) },
+        ),
+        generic(
+            "NULL out_threads",
+            "ngc_cell_threads",
+            NGC_ERR_NULL_POINTER,
+            "is NULL",
+            |g| unsafe { ngc_cell_threads(g.cell.ptr, ptr::null_mut()) },
+        ),
+        generic(
+            "NULL out_count",
+            "ngc_cell_compartment_count",
+            NGC_ERR_NULL_POINTER,
+            "is NULL",
+            |g| unsafe { ngc_cell_compartment_count(g.cell.ptr, ptr::null_mut()) },
+        ),
+        generic(
+            "NULL out_type",
+            "ngc_cell_type",
+            NGC_ERR_NULL_POINTER,
+            "is NULL",
+            |g| unsafe { ngc_cell_type(g.cell.ptr, ptr::null_mut()) },
+        ),
+        // The constructor, with everything valid but one argument.
+        generic(
+            "NULL out_cell",
+            new,
+            NGC_ERR_NULL_POINTER,
+            "out_cell is NULL",
+            move |_| row_new(row, c"x".as_ptr(), 4, 1, ptr::null(), dtype, true),
+        ),
+        generic(
+            "NULL name",
+            new,
+            NGC_ERR_NULL_POINTER,
+            "name is NULL",
+            move |_| row_new(row, ptr::null(), 4, 1, ptr::null(), dtype, false),
+        ),
+        generic(
+            "name not UTF-8",
+            new,
+            NGC_ERR_INVALID_ARGUMENT,
+            "name is not valid UTF-8",
+            move |_| row_new(row, c"\xff".as_ptr(), 4, 1, ptr::null(), dtype, false),
+        ),
+        generic(
+            "unknown dtype",
+            new,
+            NGC_ERR_INVALID_DTYPE,
+            "dtype 3 is neither",
+            move |_| row_new(row, c"x".as_ptr(), 4, 1, ptr::null(), 3, false),
+        ),
+        generic(
+            "zero n_units",
+            new,
+            NGC_ERR_ZERO_SIZE,
+            "n_units must be at least 1, got 0",
+            move |_| row_new(row, c"x".as_ptr(), 0, 1, ptr::null(), dtype, false),
+        ),
+        generic(
+            "zero batch_size",
+            new,
+            NGC_ERR_ZERO_SIZE,
+            "batch_size must be at least 1, got 0",
+            move |_| row_new(row, c"x".as_ptr(), 4, 0, ptr::null(), dtype, false),
+        ),
+        generic(
+            "batch x n_units past usize",
+            new,
+            NGC_ERR_SIZE_OVERFLOW,
+            "overflows",
+            move |_| row_new(row, c"x".as_ptr(), MAX, 2, ptr::null(), dtype, false),
+        ),
+        generic(
+            "huge allocation",
+            new,
+            NGC_ERR_ALLOCATION,
+            "could not allocate",
+            move |_| row_new(row, c"x".as_ptr(), 1 << 59, 1, ptr::null(), dtype, false),
+        ),
+    ];
+    if row.takes_shape {
+        v.push(generic(
+            "zero shape entry",
+            new,
+            NGC_ERR_ZERO_SIZE,
+            "shape[1] (W) must be at least 1, got 0",
+            move |_| row_new(row, c"x".as_ptr(), 4, 1, [2, 0, 2].as_ptr(), dtype, false),
+        ));
+        v.push(generic(
+            "misaligned shape",
+            new,
+            NGC_ERR_MISALIGNED_POINTER,
+            "shape (",
+            move |g| {
+                let shape = misaligned(g.s64.ptr.cast::<usize>(), 1);
+                row_new(row, c"x".as_ptr(), 4, 1, shape, dtype, false)
+            },
+        ));
+    }
+    // The bound buffer holds exactly the state: batch 3 does not fit.
+    v.push(generic(
+        "batched_reset beyond a bound capacity",
+        "ngc_cell_batched_reset",
+        NGC_ERR_CAPACITY_TOO_SMALL,
+        "batched_reset to batch size 3 needs 9 elements in compartment '",
+        |g| unsafe { ngc_cell_batched_reset(g.cell.ptr, 3) },
+    ));
+    // Lengths and the bound compartment as every fixture has them (all are made alike).
+    let g0 = Gx::new(row, dtype);
+    for &name in row.compartments {
+        let cname = s(name);
+        let swapped: String = name
+            .chars()
+            .map(|ch| {
+                if ch.is_ascii_lowercase() {
+                    ch.to_ascii_uppercase()
+                } else {
+                    ch.to_ascii_lowercase()
+                }
+            })
+            .collect();
+        let n = g0.cell.len(name);
+        let nm = cname.clone();
+        v.push(generic(
+            format!("set '{name}' with len + 1"),
+            if f64 {
+                "ngc_cell_set_f64"
+            } else {
+                "ngc_cell_set_f32"
+            },
+            NGC_ERR_LENGTH_MISMATCH,
+            format!(
+                "compartment '{name}' holds {n} elements, but len is {}",
+                n + 1
+            ),
+            move |g| unsafe {
+                if g.f64() {
+                    ngc_cell_set_f64(g.cell.ptr, nm.as_ptr(), g.s64.ptr, n + 1)
+                } else {
+                    ngc_cell_set_f32(g.cell.ptr, nm.as_ptr(), g.s32.ptr, n + 1)
+                }
+            },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("get '{name}' into len - 1"),
+            "ngc_cell_get",
+            NGC_ERR_LENGTH_MISMATCH,
+            format!(
+                "compartment '{name}' holds {n} elements, but len is {}",
+                n - 1
+            ),
+            move |g| unsafe { ngc_cell_get(g.cell.ptr, nm.as_ptr(), g.scratch(), n - 1) },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("bind '{name}' with capacity - 1"),
+            "ngc_cell_bind",
+            NGC_ERR_CAPACITY_TOO_SMALL,
+            format!(
+                "compartment '{name}' holds {n} elements, but the buffer's capacity is {}",
+                n - 1
+            ),
+            move |g| unsafe { ngc_cell_bind(g.cell.ptr, nm.as_ptr(), g.scratch(), n - 1) },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("typed set of '{name}' in the other dtype"),
+            if f64 {
+                "ngc_cell_set_f32"
+            } else {
+                "ngc_cell_set_f64"
+            },
+            NGC_ERR_DTYPE_MISMATCH,
+            format!("the cell computes in {ours}, but {theirs} data was given"),
+            move |g| unsafe {
+                if g.f64() {
+                    ngc_cell_set_f32(g.cell.ptr, nm.as_ptr(), g.s32.ptr, n)
+                } else {
+                    ngc_cell_set_f64(g.cell.ptr, nm.as_ptr(), g.s64.ptr, n)
+                }
+            },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("set '{name}' from NULL"),
+            "ngc_cell_set",
+            NGC_ERR_NULL_POINTER,
+            "src is NULL",
+            move |g| unsafe { ngc_cell_set(g.cell.ptr, nm.as_ptr(), ptr::null(), n) },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("get '{name}' into a misaligned dst"),
+            "ngc_cell_get",
+            NGC_ERR_MISALIGNED_POINTER,
+            format!("is not aligned to {elem} bytes"),
+            move |g| unsafe {
+                ngc_cell_get(g.cell.ptr, nm.as_ptr(), misaligned(g.scratch(), 2), n)
+            },
+        ));
+        v.push(generic(
+            format!("'{name}' in the wrong case"),
+            "ngc_cell_compartment_len",
+            NGC_ERR_UNKNOWN_COMPARTMENT,
+            format!("has no compartment named '{swapped}'"),
+            move |g| {
+                let w = s(&swapped);
+                let mut len = 0usize;
+                let st = unsafe { ngc_cell_compartment_len(g.cell.ptr, w.as_ptr(), &mut len) };
+                assert_eq!(len, 0, "no output on failure");
+                st
+            },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("is_bound of '{name}' into NULL"),
+            "ngc_cell_is_bound",
+            NGC_ERR_NULL_POINTER,
+            "is NULL",
+            move |g| unsafe { ngc_cell_is_bound(g.cell.ptr, nm.as_ptr(), ptr::null_mut()) },
+        ));
+        if g0.bound_name != name {
+            let nm = cname.clone();
+            v.push(generic(
+                format!("unbind of '{name}', not bound"),
+                "ngc_cell_unbind",
+                NGC_ERR_NOT_BOUND,
+                format!("compartment '{name}' is not bound to a buffer"),
+                move |g| unsafe { ngc_cell_unbind(g.cell.ptr, nm.as_ptr()) },
+            ));
+            let nm = cname.clone();
+            v.push(generic(
+                format!("bind '{name}' over the bound output's buffer"),
+                "ngc_cell_bind",
+                NGC_ERR_OVERLAP,
+                "overlaps the buffer bound to '",
+                move |g| unsafe {
+                    ngc_cell_bind(
+                        g.cell.ptr,
+                        nm.as_ptr(),
+                        g.bound.ptr.cast(),
+                        n.max(g.bound_len),
+                    )
+                },
+            ));
+        }
+    }
+    v
+}
+
+#[test]
+fn every_cell_type_refuses_misuse_and_changes_nothing() {
+    let mut checked = 0;
+    for row in family::FAMILY {
+        for dtype in family::DTYPES {
+            // One fixture for all the cases of a row: each case must leave it exactly
+            // as it was (checked), so the next one starts from the same state.
+            let g = Gx::new(row, dtype);
+            let before = g.snapshot();
+            for case in generic_cases(row, dtype) {
+                let sentinel = {
+                    let mut n = 0usize;
+                    // SAFETY: live handle, valid out pointer.
+                    let st = unsafe {
+                        ngc_cell_compartment_len(g.cell.ptr, c"__sentinel__".as_ptr(), &mut n)
+                    };
+                    assert_eq!(st, NGC_ERR_UNKNOWN_COMPARTMENT);
+                    last_error()
+                };
+                let st = (case.run)(&g);
+                let msg = last_error();
+                let what = format!("{} {dtype}: {}", row.label, case.what);
+                assert_eq!(st, case.want, "{what}: {msg}");
+                assert!(
+                    msg != sentinel
+                        && msg.starts_with(&format!("{}: ", case.func))
+                        && msg.contains(&case.fragment),
+                    "{what}: message {msg:?} should start with {:?} and contain {:?}",
+                    case.func,
+                    case.fragment
+                );
+                assert!(g.snapshot() == before, "{what}: the fixture changed");
+                checked += 1;
+            }
+            // Still a working cell: it advances as a twin made the same way does.
+            let twin = Gx::new(row, dtype);
+            assert!(twin.snapshot() == before, "{}: the twin differs", row.label);
+            g.cell.advance(2.0, 1.0);
+            twin.cell.advance(2.0, 1.0);
+            assert!(
+                g.snapshot() == twin.snapshot(),
+                "{}: advance after the misuses",
+                row.label
+            );
+        }
+    }
+    eprintln!(
+        "generic misuses: {checked} checked over {} family rows x 2 dtypes",
+        family::FAMILY.len()
+    );
 }
