@@ -1,5 +1,5 @@
 //! Measures the maximum error, in ulp, of the kernel's `ln`/`exp` on the inputs
-//! the Bernoulli kernel feeds them (see `src/core/vmath.rs` and `BENCHMARKS.md`).
+//! the Bernoulli kernel feeds them (see `src/core/vmath.rs` and `docs/benchmarks.md`).
 //!
 //! `cargo run --release --example ulp` (about a minute): every f32 in the ranges;
 //! f64 on 2^26 points per function, against glibc's `log`/`exp`.

@@ -73,9 +73,9 @@ fn cpp_wiring_example_shares_a_buffer() {
 
 #[test]
 fn readme_cpp_snippet_compiles_and_runs() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("docs/bindings/cpp.md")).unwrap();
     let section = readme
-        .split("\n## C++\n")
+        .split("# C++\n")
         .nth(1)
         .expect("README has a C++ section");
     let code = section

@@ -144,9 +144,9 @@ fn readme_matlab_snippet_runs_in_octave() {
     if !have_octave("readme_matlab_snippet_runs_in_octave") {
         return;
     }
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("docs/bindings/matlab.md")).unwrap();
     let section = readme
-        .split("\n## MATLAB and GNU Octave\n")
+        .split("# MATLAB and GNU Octave\n")
         .nth(1)
         .expect("README has a MATLAB and GNU Octave section");
     let code = section
