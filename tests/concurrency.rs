@@ -30,7 +30,10 @@ fn split(count: usize, threads: usize) -> usize {
 
 /// `(batch, n_units)` of `count` elements, batched when it divides.
 fn dims(count: usize) -> (usize, usize) {
-    let batch = [4, 3, 2].into_iter().find(|&b| count.is_multiple_of(b)).unwrap_or(1);
+    let batch = [4, 3, 2]
+        .into_iter()
+        .find(|&b| count.is_multiple_of(b))
+        .unwrap_or(1);
     (batch, count / batch)
 }
 
