@@ -25,6 +25,8 @@ use crate::core::{bernoulli_error_cell_on, CellError, Dtype};
 pub use dispatch::native_platform;
 pub use handle::NgcCell;
 use handle::{dtype_align, with_cell, AnyCell, MAGIC};
+#[doc(hidden)]
+pub use pool::{__test_pool_counts, __test_pool_helpers_delay};
 use status::FfiError;
 pub use status::*;
 

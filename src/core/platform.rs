@@ -29,8 +29,12 @@ pub type Task<'a> = dyn Fn(usize) + Sync + 'a;
 pub trait Workers: Send + Sync + Debug {
     /// How many tasks can run at once (the calling thread included).
     fn width(&self) -> usize;
-    /// Calls `f(0)` .. `f(tasks - 1)`, `tasks <= width()`, and returns when all
-    /// are done. A panic in a task is re-raised here after all have finished.
+    /// Calls `f(0)` on the calling thread and, side by side, some of `f(1)` ..
+    /// `f(tasks - 1)` (`tasks <= width()`), each at most once, and returns when
+    /// all that started are done. A helper that is not free when the call
+    /// starts may not run its index at all, so `f(0)` alone must be able to do
+    /// all the work (the tasks share it dynamically). A panic in a task is
+    /// re-raised here after all started tasks have finished.
     fn run(&self, tasks: usize, f: &Task<'_>);
 }
 
