@@ -73,6 +73,8 @@ struct Fx {
     s32: RawBuf<f32>,
     s64: RawBuf<f64>,
     not_a_cell: RawBuf<u64>,
+    /// 12 floats for the overlap boundary rows (nothing bound to them in the fixture).
+    adj: RawBuf<f32>,
 }
 
 macro_rules! ok {
@@ -111,6 +113,7 @@ impl Fx {
             s32: RawBuf::new(&[5.0; 16]),
             s64: RawBuf::new(&[5.0; 16]),
             not_a_cell: RawBuf::new(&[0u64; 64]),
+            adj: RawBuf::new(&[6.0; 12]),
         };
         // SAFETY: live handles; every bound buffer outlives its cell (Drop frees the
         // cells before the fields are dropped).
@@ -196,6 +199,7 @@ impl Fx {
         out.push(("tbuf".into(), bits64(&self.tbuf)));
         out.push(("s64".into(), bits64(&self.s64)));
         out.push(("not_a_cell".into(), self.not_a_cell.to_vec()));
+        out.push(("adj".into(), bits32(&self.adj)));
         out
     }
 }
@@ -959,7 +963,190 @@ static CASES: &[Case] = &[
         prepare: None,
         run: nan_and_inf_inputs,
     },
+    Case {
+        id: "M59",
+        misuse: "adjacent buffers (one ends where the next begins) are not an overlap",
+        call: "ngc_cell_bind_f32(plain, \"dtarget\", adj + 3, 3) between \"target\" at adj and \"mask\" at adj + 6",
+        gives: Gives::Status(NGC_OK),
+        message: None,
+        changes: Some("`dtarget` bound; its neighbours stay bound, no byte of `adj` written"),
+        prepare: Some(bind_neighbours),
+        run: |fx| {
+            let before = fx.adj.to_vec();
+            let st = unsafe { ngc_cell_bind_f32(fx.plain, c"dtarget".as_ptr(), fx.adj.ptr.add(3), 3) };
+            if st != NGC_OK {
+                return Some(st);
+            }
+            let bound = |name: &CStr| {
+                let mut b = false;
+                ok!(unsafe { ngc_cell_is_bound(fx.plain, name.as_ptr(), &mut b) });
+                b
+            };
+            assert!(bound(c"target") && bound(c"dtarget") && bound(c"mask"));
+            assert_eq!(fx.adj.to_vec(), before, "binding writes nothing");
+            Some(st)
+        },
+    },
+    Case {
+        id: "M60",
+        misuse: "one element of overlap with the next buffer",
+        call: "ngc_cell_bind_f32(plain, \"dtarget\", adj + 4, 3) with \"mask\" bound at adj + 6",
+        gives: Gives::Status(NGC_ERR_OVERLAP),
+        message: Some("overlaps the buffer bound to 'mask'"),
+        changes: None,
+        prepare: Some(bind_neighbours),
+        run: |fx| Some(unsafe { ngc_cell_bind_f32(fx.plain, c"dtarget".as_ptr(), fx.adj.ptr.add(4), 3) }),
+    },
+    Case {
+        id: "M61",
+        misuse: "one element of overlap with the previous buffer",
+        call: "ngc_cell_bind_f32(plain, \"dtarget\", adj + 2, 3) with \"target\" bound at adj",
+        gives: Gives::Status(NGC_ERR_OVERLAP),
+        message: Some("overlaps the buffer bound to 'target'"),
+        changes: None,
+        prepare: Some(bind_neighbours),
+        run: |fx| Some(unsafe { ngc_cell_bind_f32(fx.plain, c"dtarget".as_ptr(), fx.adj.ptr.add(2), 3) }),
+    },
+    Case {
+        id: "M62",
+        misuse: "`fork()` after 2 threads advanced a 200,000-element cell",
+        call: "ngc_cell_advance(big, 0, 1) in the child",
+        gives: Gives::Status(NGC_OK),
+        message: None,
+        changes: Some("in the child only: outputs bit-identical to a one-thread advance (a separate process forks, so the fixture is untouched)"),
+        prepare: None,
+        run: fork_row,
+    },
 ];
+
+/// Rows M59-M61: `target` bound to `adj[0..3]` and `mask` to `adj[6..9]` of `plain`
+/// (3 elements each).
+fn bind_neighbours(fx: &Fx) {
+    // SAFETY: live handle; `adj` outlives the fixture's cells and holds 12 floats.
+    unsafe {
+        ok!(ngc_cell_bind_f32(
+            fx.plain,
+            c"target".as_ptr(),
+            fx.adj.ptr,
+            3
+        ));
+        ok!(ngc_cell_bind_f32(
+            fx.plain,
+            c"mask".as_ptr(),
+            fx.adj.ptr.add(6),
+            3
+        ));
+    }
+}
+
+/// Row M62: runs `fork_probe` in a fresh process of this test binary (one test
+/// thread, not under valgrind even when this process is), which forks after a
+/// two-thread advance; returns the status of the child's advance.
+fn fork_row(_: &Fx) -> Option<NgcStatus> {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "fork_probe", "--test-threads=1", "--nocapture"])
+        .env("NGC_FORK_PROBE", "1")
+        .env_remove("NGC_UNDER_VALGRIND")
+        .output()
+        .expect("the test binary runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.contains("1 passed"),
+        "the fork probe failed:\n{text}"
+    );
+    let st = text
+        .lines()
+        .find_map(|l| l.split("fork probe: the child's advance returned ").nth(1))
+        .unwrap_or_else(|| panic!("the fork probe said nothing:\n{text}"));
+    Some(st.split_whitespace().next().unwrap().parse().unwrap())
+}
+
+/// The process side of row M62 (does nothing unless `NGC_FORK_PROBE` is set).
+#[test]
+fn fork_probe() {
+    if std::env::var_os("NGC_FORK_PROBE").is_none() {
+        return;
+    }
+    const N: usize = 200_000;
+    let new = |threads: usize| {
+        let c = new_cell("big", N, 1, false, NGC_DTYPE_F32);
+        let p: Vec<f32> = (0..N)
+            .map(|i| ((i * 7919) % 1000) as f32 / 1000.0)
+            .collect();
+        let x: Vec<f32> = (0..N).map(|i| (i % 2) as f32).collect();
+        // SAFETY: live handle; the sources hold N floats.
+        unsafe {
+            ok!(ngc_cell_set_threads(c, threads));
+            ok!(ngc_cell_set_f32(c, c"p".as_ptr(), p.as_ptr(), N));
+            ok!(ngc_cell_set_f32(c, c"target".as_ptr(), x.as_ptr(), N));
+            // The first advance starts the helper threads.
+            ok!(ngc_cell_advance(c, 0.0, 1.0));
+            ok!(ngc_cell_set_f32(
+                c,
+                c"p".as_ptr(),
+                p.iter().rev().copied().collect::<Vec<_>>().as_ptr(),
+                N
+            ));
+        }
+        c
+    };
+    let big = new(2);
+    let one = new(1);
+    let mut want = vec![0f32; N];
+    // SAFETY: live handle; `want` holds N floats.
+    unsafe {
+        ok!(ngc_cell_advance(one, 1.0, 1.0));
+        ok!(ngc_cell_get_f32(one, c"dp".as_ptr(), want.as_mut_ptr(), N));
+    }
+    let mut got = vec![0f32; N];
+    // SAFETY: fork in a process whose other threads (the harness's, the pool's)
+    // the child does not need: it only calls the library, compares two buffers
+    // allocated before the fork and leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        // SAFETY: the child: a hang ends with SIGALRM; nothing here allocates.
+        unsafe {
+            libc::alarm(20);
+            let st = ngc_cell_advance(big, 1.0, 1.0);
+            if st != NGC_OK {
+                libc::_exit(st);
+            }
+            if ngc_cell_get_f32(big, c"dp".as_ptr(), got.as_mut_ptr(), N) != NGC_OK {
+                libc::_exit(201);
+            }
+            let same = got
+                .iter()
+                .zip(&want)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+            libc::_exit(if same { 0 } else { 200 });
+        }
+    }
+    let mut wstatus = 0;
+    // SAFETY: our child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut wstatus, 0) }, pid);
+    assert!(
+        libc::WIFEXITED(wstatus),
+        "the child did not exit (signal {}: hung in advance, killed by its alarm?)",
+        libc::WTERMSIG(wstatus)
+    );
+    match libc::WEXITSTATUS(wstatus) {
+        200 => panic!("the child's advance differs from a one-thread advance"),
+        201 => panic!("the child could not read dp"),
+        st => println!(
+            "fork probe: the child's advance returned {st} and matched one thread bit for bit"
+        ),
+    }
+    // SAFETY: live handles.
+    unsafe {
+        ngc_cell_free(big);
+        ngc_cell_free(one);
+    }
+}
 
 /// Row M58: NaN and infinities go through the float32 formula as in ngc-learn (JAX
 /// computes the same IEEE operations), no crash, and the cell is usable afterwards.
