@@ -1,4 +1,4 @@
-//! BernoulliErrorCell, from ngc-learn's formula (`BERNOULLI.md`; the README's
+//! BernoulliErrorCell, from ngc-learn's formula (`docs/cells/bernoulli.md`, its
 //! element formula), in the cell's precision.
 
 use ngc_cells::*;
