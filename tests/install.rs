@@ -1,7 +1,7 @@
 //! Installs the library with `install.sh` into fresh prefixes under
 //! `target/tmp/install-tests/` and checks it the way C users meet it:
 //!
-//! - the installed layout, the soname (README "ABI and soname") and its links;
+//! - the installed layout, the soname (docs/install.md, "ABI and soname") and its links;
 //! - the shared library's dynamic symbol table: nothing but the header's `ngc_*`;
 //! - three real consumers (`tests/consumer/`): a C program built with
 //!   `pkg-config --cflags --libs`, one built with `pkg-config --static` and linked

@@ -1017,7 +1017,190 @@ static CASES: &[Case] = &[
         prepare: None,
         run: fork_row,
     },
+    // ---- shapes, evolve, the size queries ------------------------------------------
+    Case {
+        id: "M63",
+        misuse: "`ngc_cell_set_shaped` on a compartment whose shape is fixed",
+        call: "ngc_cell_set_shaped(cell, \"p\", src, (size_t[]){4}, 1)",
+        gives: Gives::Status(NGC_ERR_SHAPE_MISMATCH),
+        message: Some("compartment 'p': its shape is fixed at [1, 4] by the cell; dims [4] were given"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_set_shaped(fx.cell, c"p".as_ptr(), fx.s32.ptr.cast(), [4usize].as_ptr(), 1) }),
+    },
+    Case {
+        id: "M64",
+        misuse: "`ngc_cell_set_shaped` with rank > 4",
+        call: "ngc_cell_set_shaped(cell, \"p\", src, (size_t[]){1, 1, 1, 1, 4}, 5)",
+        gives: Gives::Status(NGC_ERR_INVALID_ARGUMENT),
+        message: Some("rank is 5, at most 4 dims are supported"),
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let dims = [1usize, 1, 1, 1, 4];
+            Some(unsafe { ngc_cell_set_shaped(fx.cell, c"p".as_ptr(), fx.s32.ptr.cast(), dims.as_ptr(), 5) })
+        },
+    },
+    Case {
+        id: "M65",
+        misuse: "`ngc_cell_set_shaped` with a zero dim",
+        call: "ngc_cell_set_shaped(cell, \"p\", src, (size_t[]){1, 0}, 2)",
+        gives: Gives::Status(NGC_ERR_ZERO_SIZE),
+        message: Some("a dim must be at least 1, got 0"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_set_shaped(fx.cell, c"p".as_ptr(), fx.s32.ptr.cast(), [1usize, 0].as_ptr(), 2) }),
+    },
+    Case {
+        id: "M66",
+        misuse: "`ngc_cell_set_shaped` with NULL dims and rank > 0",
+        call: "ngc_cell_set_shaped(cell, \"p\", src, NULL, 2)",
+        gives: Gives::Status(NGC_ERR_NULL_POINTER),
+        message: Some("dims is NULL"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_set_shaped(fx.cell, c"p".as_ptr(), fx.s32.ptr.cast(), ptr::null(), 2) }),
+    },
+    Case {
+        id: "M67",
+        misuse: "`ngc_cell_evolve` on a cell without an evolve step",
+        call: "ngc_cell_evolve(cell, 0, 1)",
+        gives: Gives::Status(NGC_OK),
+        message: None,
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_evolve(fx.cell, 0.0, 1.0) }),
+    },
+    Case {
+        id: "M68",
+        misuse: "the dims size query (`dims` NULL, `dims_cap` 0)",
+        call: "ngc_cell_compartment_dims(cell, \"p\", NULL, 0, &ndim)",
+        gives: Gives::Status(NGC_OK),
+        message: None,
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let mut ndim = 77usize;
+            let st = unsafe { ngc_cell_compartment_dims(fx.cell, c"p".as_ptr(), ptr::null_mut(), 0, &mut ndim) };
+            assert_eq!(ndim, 2, "only *out_ndim is written");
+            Some(st)
+        },
+    },
+    Case {
+        id: "M69",
+        misuse: "the text size query (`buf` NULL, `buf_len` 0)",
+        call: "ngc_cell_name(cell, NULL, 0, &len)",
+        gives: Gives::Status(NGC_OK),
+        message: None,
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let mut len = 77usize;
+            let st = unsafe { ngc_cell_name(fx.cell, ptr::null_mut(), 0, &mut len) };
+            assert_eq!(len, 2, "only *out_len is written: the length of \"fx\"");
+            let mut json_len = 0usize;
+            ok!(unsafe { ngc_cell_metadata_json(fx.cell, ptr::null_mut(), 0, &mut json_len) });
+            let mut json = vec![b'#' as c_char; json_len + 1];
+            ok!(unsafe { ngc_cell_metadata_json(fx.cell, json.as_mut_ptr(), json_len + 1, ptr::null_mut()) });
+            assert_eq!(json[json_len], 0, "the size query gave the length the text has");
+            assert_ne!(json[json_len - 1], 0);
+            Some(st)
+        },
+    },
+    Case {
+        id: "M70",
+        misuse: "`json` buffer one byte short (no room for the NUL)",
+        call: "ngc_cell_metadata_json(cell, buf, len, &n) with len the text's length",
+        gives: Gives::Status(NGC_ERR_BUFFER_TOO_SMALL),
+        message: Some("nothing was written"),
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let mut len = 0usize;
+            ok!(unsafe { ngc_cell_metadata_json(fx.cell, ptr::null_mut(), 0, &mut len) });
+            let mut buf = vec![b'#' as c_char; len + 1];
+            let mut n = 77usize;
+            let st = unsafe { ngc_cell_metadata_json(fx.cell, buf.as_mut_ptr(), len, &mut n) };
+            assert_eq!(n, 77, "*out_len is not written on failure");
+            assert!(buf.iter().all(|&b| b == b'#' as c_char), "buf is not written on failure");
+            Some(st)
+        },
+    },
+    // ---- what messages and queries say ---------------------------------------------
+    Case {
+        id: "M71",
+        misuse: "more threads than any cell uses",
+        call: "ngc_cell_set_threads(cell, SIZE_MAX)",
+        gives: Gives::Status(NGC_OK),
+        message: None,
+        changes: Some("`ngc_cell_threads` reports 64, the most a cell uses"),
+        prepare: None,
+        run: |fx| {
+            let st = unsafe { ngc_cell_set_threads(fx.cell, MAX) };
+            let mut t = 0usize;
+            ok!(unsafe { ngc_cell_threads(fx.cell, &mut t) });
+            assert_eq!(t, 64);
+            Some(st)
+        },
+    },
+    Case {
+        id: "M72",
+        misuse: "a 1 MB cell name in a message",
+        call: "ngc_cell_set_f32(named, \"nu\", src, 4) on a cell named 1,000,000 'x'",
+        gives: Gives::Status(NGC_ERR_UNKNOWN_COMPARTMENT),
+        message: Some("xxx...' (BernoulliErrorCell) has no compartment named 'nu'; it has: p, target"),
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let name = "x".repeat(1_000_000);
+            let st = with_named(&name, |c| unsafe { ngc_cell_set_f32(c, c"nu".as_ptr(), fx.s32.ptr, 4) });
+            let msg = last_error();
+            assert!(
+                msg.contains(&format!("cell '{}...'", "x".repeat(64))),
+                "the name is cut to 64 characters and \"...\": {}",
+                &msg[..msg.len().min(200)]
+            );
+            assert!(msg.len() < 300, "{} bytes", msg.len());
+            Some(st)
+        },
+    },
+    Case {
+        id: "M73",
+        misuse: "a message cut in the middle of a UTF-8 character",
+        call: "ngc_cell_set_f32(named, \"nu\", src, 4) on a cell named \"éé…\", then ngc_last_error_message(buf, 28)",
+        gives: Gives::Status(NGC_ERR_UNKNOWN_COMPARTMENT),
+        message: Some("cell 'éééé"),
+        changes: Some("`buf` holds the message up to the last whole character that fits (26 of the 27 bytes that fit, then the NUL); the call returns the full length"),
+        prepare: None,
+        run: |fx| {
+            let st = with_named(&"é".repeat(40), |c| unsafe { ngc_cell_set_f32(c, c"nu".as_ptr(), fx.s32.ptr, 4) });
+            let full = last_error();
+            // "ngc_cell_set_f32: cell '" is 24 bytes and each 'é' 2 (0xC3 0xA9): 27
+            // bytes end in the middle of the second.
+            assert!(full.starts_with("ngc_cell_set_f32: cell 'éé"));
+            let mut buf = [b'#' as c_char; 32];
+            let n = unsafe { ngc_last_error_message(buf.as_mut_ptr(), 28) };
+            assert_eq!(n, full.len(), "the full length");
+            let text: Vec<u8> = buf.iter().map(|&b| b as u8).collect();
+            let end = text.iter().position(|&b| b == 0).expect("NUL-terminated");
+            assert!(end <= 27, "the text fits buf_len with its NUL");
+            assert!(std::str::from_utf8(&text[..end]).is_ok(), "cut at a character: {:?}", &text[..end]);
+            assert_eq!(&text[..end], &full.as_bytes()[..end], "a prefix of the message");
+            assert_eq!(end, 26, "every whole character that fits, no lone lead byte");
+            assert!(text[end + 1..].iter().all(|&b| b == b'#'), "nothing past the NUL");
+            Some(st)
+        },
+    },
 ];
+
+/// Runs `f` on a new float32 cell (4 units) of that name, then frees it.
+fn with_named(name: &str, f: impl FnOnce(*mut NgcCell) -> NgcStatus) -> NgcStatus {
+    let c = new_cell(name, 4, 1, false, NGC_DTYPE_F32);
+    let st = f(c);
+    // SAFETY: a handle just made.
+    unsafe { ngc_cell_free(c) };
+    st
+}
 
 /// Rows M59-M61: `target` bound to `adj[0..3]` and `mask` to `adj[6..9]` of `plain`
 /// (3 elements each).
@@ -1712,6 +1895,29 @@ fn generic_cases(row: &'static family::Row, dtype: NgcDtype) -> Vec<Generic> {
             },
         ));
     }
+    if !row.has_evolve {
+        v.push(generic(
+            "evolve on a cell without one (a no-op)",
+            "ngc_cell_evolve",
+            NGC_OK,
+            "",
+            |g| unsafe { ngc_cell_evolve(g.cell.ptr, 0.0, 1.0) },
+        ));
+    }
+    if !row.has_loss {
+        v.push(generic(
+            "loss of a cell without a one-element L",
+            "ngc_cell_loss",
+            NGC_ERR_NOT_SUPPORTED,
+            "",
+            |g| {
+                let mut l = 7.0f64;
+                let st = unsafe { ngc_cell_loss(g.cell.ptr, &mut l) };
+                assert_eq!(l, 7.0, "no output on failure");
+                st
+            },
+        ));
+    }
     // The bound buffer holds exactly the state: batch 3 does not fit.
     v.push(generic(
         "batched_reset beyond a bound capacity",
@@ -1827,6 +2033,76 @@ fn generic_cases(row: &'static family::Row, dtype: NgcDtype) -> Vec<Generic> {
                 st
             },
         ));
+        // `ngc_cell_set_shaped`: (7) is no compartment's shape and does not
+        // broadcast against the state (2, 3).
+        let nm = cname.clone();
+        v.push(generic(
+            format!("set_shaped '{name}' to (7)"),
+            "ngc_cell_set_shaped",
+            NGC_ERR_SHAPE_MISMATCH,
+            format!("compartment '{name}': "),
+            move |g| unsafe {
+                ngc_cell_set_shaped(g.cell.ptr, nm.as_ptr(), g.scratch(), [7usize].as_ptr(), 1)
+            },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("set_shaped '{name}' with rank 5"),
+            "ngc_cell_set_shaped",
+            NGC_ERR_INVALID_ARGUMENT,
+            "rank is 5, at most 4",
+            move |g| unsafe {
+                ngc_cell_set_shaped(
+                    g.cell.ptr,
+                    nm.as_ptr(),
+                    g.scratch(),
+                    [1usize; 5].as_ptr(),
+                    5,
+                )
+            },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("set_shaped '{name}' with a zero dim"),
+            "ngc_cell_set_shaped",
+            NGC_ERR_ZERO_SIZE,
+            "a dim must be at least 1, got 0",
+            move |g| unsafe {
+                ngc_cell_set_shaped(
+                    g.cell.ptr,
+                    nm.as_ptr(),
+                    g.scratch(),
+                    [0usize, 3].as_ptr(),
+                    2,
+                )
+            },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("set_shaped '{name}' with NULL dims"),
+            "ngc_cell_set_shaped",
+            NGC_ERR_NULL_POINTER,
+            "dims is NULL",
+            move |g| unsafe {
+                ngc_cell_set_shaped(g.cell.ptr, nm.as_ptr(), g.scratch(), ptr::null(), 2)
+            },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("set_shaped '{name}' from NULL"),
+            "ngc_cell_set_shaped",
+            NGC_ERR_NULL_POINTER,
+            "src is NULL",
+            move |g| unsafe {
+                ngc_cell_set_shaped(
+                    g.cell.ptr,
+                    nm.as_ptr(),
+                    ptr::null(),
+                    [2usize, 3].as_ptr(),
+                    2,
+                )
+            },
+        ));
         let nm = cname.clone();
         v.push(generic(
             format!("is_bound of '{name}' into NULL"),
@@ -1887,14 +2163,19 @@ fn every_cell_type_refuses_misuse_and_changes_nothing() {
                 let msg = last_error();
                 let what = format!("{} {dtype}: {}", row.label, case.what);
                 assert_eq!(st, case.want, "{what}: {msg}");
-                assert!(
-                    msg != sentinel
-                        && msg.starts_with(&format!("{}: ", case.func))
-                        && msg.contains(&case.fragment),
-                    "{what}: message {msg:?} should start with {:?} and contain {:?}",
-                    case.func,
-                    case.fragment
-                );
+                if st == NGC_OK {
+                    assert_eq!(msg, sentinel, "{what}: a success changed the message");
+                } else {
+                    assert!(
+                        msg != sentinel
+                            && msg.starts_with(&format!("{}: ", case.func))
+                            && msg.len() > case.func.len() + 2
+                            && msg.contains(&case.fragment),
+                        "{what}: message {msg:?} should start with {:?} and contain {:?}",
+                        case.func,
+                        case.fragment
+                    );
+                }
                 assert!(g.snapshot() == before, "{what}: the fixture changed");
                 checked += 1;
             }

@@ -217,6 +217,25 @@ const EXPORTS: &[Export] = &[
         call: |x, _, _| unsafe { ngc_cell_advance(x.ptr, 0.0, 1.0) },
     },
     Export {
+        name: "ngc_cell_evolve",
+        call: |x, _, _| unsafe { ngc_cell_evolve(x.ptr, 0.0, 1.0) },
+    },
+    Export {
+        name: "ngc_cell_set_shaped",
+        // The compartment's own shape (every row's cell is batch 2): a valid call,
+        // which a fixed shape accepts too.
+        call: |x, name, n| {
+            let dims = [2usize, n / 2];
+            let (v, v32) = (vec![0.5f64; n], vec![0.5f32; n]);
+            let src: *const std::ffi::c_void = if x.dtype == NGC_DTYPE_F64 {
+                v.as_ptr().cast()
+            } else {
+                v32.as_ptr().cast()
+            };
+            unsafe { ngc_cell_set_shaped(x.ptr, name.as_ptr(), src, dims.as_ptr(), 2) }
+        },
+    },
+    Export {
         name: "ngc_cell_reset",
         call: |x, _, _| unsafe { ngc_cell_reset(x.ptr) },
     },
@@ -449,8 +468,6 @@ const EXPORTS: &[Export] = &[
 /// Exports the library is about to gain (the family redesign): covered here as
 /// soon as they exist, and until then not required.
 const PENDING: &[&str] = &[
-    "ngc_cell_evolve",
-    "ngc_cell_set_shaped",
     "ngc_gaussian_error_cell_new",
     "ngc_laplacian_error_cell_new",
     "ngc_reward_error_cell_new",

@@ -42,6 +42,8 @@ const REACHABLE: &[NgcStatus] = &[
     NGC_ERR_OVERLAP,
     NGC_ERR_NOT_BOUND,
     NGC_ERR_ALLOCATION,
+    NGC_ERR_BUFFER_TOO_SMALL,
+    NGC_ERR_SHAPE_MISMATCH,
 ];
 
 /// One kind per family row (each must have a model), then the kinds with random

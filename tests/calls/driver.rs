@@ -8,7 +8,7 @@ use std::ptr;
 
 use ngc_cells::*;
 
-use super::model::{count, CellModel, Computed, Kind, NewArgs, State};
+use super::model::{broadcasts, count, CellModel, Computed, Extent, Kind, NewArgs, Role, State};
 use super::{Entropy, Stats, R};
 
 const ARENA_LEN: usize = 64;
@@ -301,14 +301,16 @@ impl Driver {
                 }
             }
             8..=11 => self.op_free(r),
-            12..=33 => self.op_bind(r),
-            34..=41 => self.op_unbind(r),
-            42..=56 => self.op_set(r),
-            57..=66 => self.op_get(r),
-            67..=81 => self.op_advance(r),
-            82..=85 => self.op_reset(r, false),
-            86..=92 => self.op_reset(r, true),
-            93..=94 => self.op_threads(r),
+            12..=31 => self.op_bind(r),
+            32..=38 => self.op_unbind(r),
+            39..=51 => self.op_set(r),
+            52..=60 => self.op_get(r),
+            61..=74 => self.op_advance(r),
+            75..=77 => self.op_evolve(r),
+            78..=82 => self.op_set_shaped(r),
+            83..=85 => self.op_reset(r, false),
+            86..=91 => self.op_reset(r, true),
+            92..=93 => self.op_threads(r),
             _ => self.op_query(r),
         }
     }
@@ -823,17 +825,17 @@ impl Driver {
             unit,
             batch,
             init_batch: batch,
+            param: vec![1, 1],
             dims: Vec::new(),
             vals: Vec::new(),
         };
         let specs = model.comps();
-        state.dims = (0..specs.len())
-            .map(|i| model.reset_dims(&state, i, batch))
-            .collect();
-        let comps = specs
+        state.dims = specs
             .iter()
-            .enumerate()
-            .map(|(i, c)| Comp::Owned(vec![c.rest; count(&state.dims[i])]))
+            .map(|c| state.dims_of(c.extent, batch))
+            .collect();
+        let comps = (0..specs.len())
+            .map(|i| Comp::Owned(vec![model.rest(i); count(&state.dims[i])]))
             .collect();
         self.cells.push(MCell {
             h,
@@ -1190,6 +1192,199 @@ impl Driver {
         Some(())
     }
 
+    fn op_evolve(&mut self, r: &mut R) -> Option<()> {
+        let h = self.gen_handle(r)?;
+        let (t, dt) = Self::gen_time(r)?;
+        let want = Self::handle_err(h).unwrap_or(NGC_OK);
+        let before = last_error();
+        // SAFETY: live (bound arenas alive), NULL, misaligned or not-a-cell handle.
+        let st = unsafe { ngc_cell_evolve(self.handle_ptr(h), t, dt) };
+        self.log(format!("evolve({h:?}, {t}, {dt}) -> {}", status_name(st)));
+        self.check_status("ngc_cell_evolve", want, st, &before);
+        let H::Live(s) = h else {
+            self.after(None, None, false);
+            return Some(());
+        };
+        let cell = &mut self.cells[s];
+        cell.load(&self.arenas);
+        let computed = cell.model.evolve(&mut cell.st, t, dt);
+        cell.store(&mut self.arenas);
+        if computed.is_some() {
+            self.stats.kinds.entry(cell.label).or_default().evolves += 1;
+        }
+        // A cell without evolve: nothing changes (checked bit for bit).
+        self.after(Some(s), computed.as_ref(), false);
+        Some(())
+    }
+
+    /// Dims for `ngc_cell_set_shaped` on compartment `n` of cell `h`: mostly a
+    /// shape that broadcasts against the state (or, for a fixed compartment, its
+    /// own), sometimes one that does not, a zero, or too many axes.
+    fn gen_dims(&self, r: &mut R, h: H, n: N) -> Option<Vec<usize>> {
+        let (state, own) = match (h, n) {
+            (H::Live(s), N::Good(i)) => {
+                let c = &self.cells[s];
+                (c.st.state_dims(c.st.batch), c.st.dims[i].clone())
+            }
+            _ => (vec![2, 3], vec![2, 3]),
+        };
+        Some(match r.below(100)? {
+            0..=29 => own,
+            30..=79 => {
+                // Broadcasting: a suffix of the state's axes, each its size or 1.
+                let rank = r.upto(state.len())?;
+                let mut d = Vec::with_capacity(rank);
+                for &x in &state[state.len() - rank..] {
+                    d.push(if r.pct(50)? { x } else { 1 });
+                }
+                d
+            }
+            80..=89 => {
+                let rank = r.upto(4)?;
+                let mut d = Vec::with_capacity(rank);
+                for _ in 0..rank {
+                    d.push(r.below(4)? as usize + 1);
+                }
+                d
+            }
+            90..=93 => {
+                let mut d = own;
+                if d.is_empty() {
+                    d.push(0);
+                } else {
+                    let k = r.below(d.len() as u64)? as usize;
+                    d[k] = 0;
+                }
+                d
+            }
+            94..=96 => vec![1; 5],
+            _ => vec![1; r.upto(3)? + 5],
+        })
+    }
+
+    fn op_set_shaped(&mut self, r: &mut R) -> Option<()> {
+        let h = self.gen_handle(r)?;
+        let n = self.gen_name(r, h)?;
+        let dims = self.gen_dims(r, h, n)?;
+        let rank = dims.len();
+        // 0: NULL, 1: misaligned, else valid.
+        let dims_kind = r.below(100)?;
+        let f64 = self.data_f64(h, Variant::Untyped);
+        let len = count(&dims);
+        let mem = Self::gen_mem(r, len, 20, f64)?;
+        let mut fresh: Vec<f64> = Vec::with_capacity(len.min(ARENA_LEN + 1));
+        if len <= ARENA_LEN {
+            for _ in 0..len {
+                let x = Self::gen_value(r)?;
+                fresh.push(if f64 { x } else { x as f32 as f64 });
+            }
+        }
+        // In the library's order: handle, name, rank, dims pointer, src pointer,
+        // zero dims, shape, bound capacities.
+        let mut shapes_change = false;
+        let want = match self.prefix_err(h, n, Variant::Untyped) {
+            Err(st) => st,
+            Ok((s, i)) => {
+                let c = &self.cells[s];
+                let spec = c.model.comps()[i];
+                if rank > 4 {
+                    NGC_ERR_INVALID_ARGUMENT
+                } else if rank > 0 && dims_kind == 0 {
+                    NGC_ERR_NULL_POINTER
+                } else if rank > 0 && dims_kind == 1 {
+                    NGC_ERR_MISALIGNED_POINTER
+                } else if matches!(mem, Mem::Null) {
+                    NGC_ERR_NULL_POINTER
+                } else if matches!(mem, Mem::Misaligned) {
+                    NGC_ERR_MISALIGNED_POINTER
+                } else if dims.contains(&0) {
+                    NGC_ERR_ZERO_SIZE
+                } else if spec.extent == Extent::Param {
+                    if !broadcasts(&dims, &c.st.state_dims(c.st.batch)) {
+                        NGC_ERR_SHAPE_MISMATCH
+                    } else {
+                        shapes_change = dims != c.st.param;
+                        let mut st = c.st.clone();
+                        st.param = dims.clone();
+                        let specs = c.model.comps();
+                        if c.comps.iter().enumerate().any(|(j, b)| {
+                            matches!(b, Comp::Bound { cap, .. }
+                                if *cap < count(&st.dims_of(specs[j].extent, st.batch)))
+                        }) {
+                            NGC_ERR_CAPACITY_TOO_SMALL
+                        } else {
+                            NGC_OK
+                        }
+                    }
+                } else if dims != c.st.dims[i] {
+                    NGC_ERR_SHAPE_MISMATCH
+                } else {
+                    NGC_OK
+                }
+            }
+        };
+        // A call that would read more than the caller buffers hold is not made.
+        if want == NGC_OK && len > ARENA_LEN {
+            return Some(());
+        }
+        let src_vals: Vec<f64> = match mem {
+            Mem::Arena { arena, off } if len <= ARENA_LEN - off => {
+                self.arenas[arena].shadow[off..off + len].to_vec()
+            }
+            _ => fresh.clone(),
+        };
+        let fresh32: Vec<f32> = fresh.iter().map(|&x| x as f32).collect();
+        let src: *const c_void = match mem {
+            Mem::Null => ptr::null(),
+            Mem::Misaligned => self.misaligned_ptr(f64, if f64 { 4 } else { 2 }).cast(),
+            Mem::Arena { arena, off } => self.arenas[arena].at(off).cast(),
+            Mem::Fresh if f64 => fresh.as_ptr().cast(),
+            Mem::Fresh => fresh32.as_ptr().cast(),
+        };
+        let mut dims_store = [0usize; 9];
+        dims_store[1..=rank.min(8)].copy_from_slice(&dims[..rank.min(8)]);
+        let dims_ptr: *const usize = match dims_kind {
+            0 => ptr::null(),
+            1 => dims_store.as_ptr().cast::<u8>().wrapping_add(4).cast(),
+            _ => dims_store[1..].as_ptr(),
+        };
+        let cell = self.handle_ptr(h);
+        let name_s = self.name_str(h, n);
+        let before = last_error();
+        // SAFETY: `dims` NULL, misaligned (refused) or valid for `rank` reads; `src`
+        // NULL, misaligned (refused), or valid for `prod(dims)` elements whenever
+        // the library reads them (the model predicts every refusal before a read;
+        // a valid call reading more than ARENA_LEN elements is not made).
+        let st = unsafe { ngc_cell_set_shaped(cell, Self::name_ptr(&name_s), src, dims_ptr, rank) };
+        self.log(format!(
+            "set_shaped({h:?}, {name_s:?}, {mem:?}, dims {dims:?} ({dims_kind})) -> {}",
+            status_name(st)
+        ));
+        self.check_status("ngc_cell_set_shaped", want, st, &before);
+        if st == NGC_OK {
+            let (H::Live(s), N::Good(i)) = (h, n) else {
+                unreachable!()
+            };
+            let cell = &mut self.cells[s];
+            cell.load(&self.arenas);
+            let specs = cell.model.comps();
+            if shapes_change {
+                cell.st.param = dims.clone();
+                for (j, spec) in specs.iter().enumerate() {
+                    if matches!(spec.extent, Extent::Param | Extent::ParamSqueezed) {
+                        let d = cell.st.dims_of(spec.extent, cell.st.batch);
+                        cell.st.vals[j] = vec![cell.model.rest(j); count(&d)];
+                        cell.st.dims[j] = d;
+                    }
+                }
+            }
+            cell.st.vals[i] = src_vals;
+            cell.store(&mut self.arenas);
+        }
+        self.after(Self::slot(h), None, true);
+        Some(())
+    }
+
     fn op_reset(&mut self, r: &mut R, batched: bool) -> Option<()> {
         let h = self.gen_handle(r)?;
         let b = match r.below(100)? {
@@ -1206,13 +1401,19 @@ impl Driver {
                 let cell = &self.cells[s];
                 let b = if batched { b } else { cell.st.init_batch };
                 let total = b.checked_mul(cell.st.unit_len());
+                let specs = cell.model.comps();
                 if b == 0 {
                     NGC_ERR_ZERO_SIZE
                 } else if too_big(total) {
                     NGC_ERR_SIZE_OVERFLOW
+                } else if !broadcasts(&cell.st.param, &cell.st.state_dims(b))
+                    && specs.iter().any(|c| c.extent == Extent::Param)
+                {
+                    // The resets keep the parameter: it must fit the new batch.
+                    NGC_ERR_SHAPE_MISMATCH
                 } else if cell.comps.iter().enumerate().any(|(i, c)| {
                     matches!(c, Comp::Bound { cap, .. }
-                        if *cap < count(&cell.model.reset_dims(&cell.st, i, b)))
+                        if *cap < count(&cell.st.dims_of(specs[i].extent, b)))
                 }) {
                     NGC_ERR_CAPACITY_TOO_SMALL
                 } else if total.unwrap() * if cell.st.f64 { 8 } else { 4 } >= HUGE_BYTES {
@@ -1240,9 +1441,9 @@ impl Driver {
             cell.load(&self.arenas);
             let specs = cell.model.comps();
             for (i, spec) in specs.iter().enumerate() {
-                let dims = cell.model.reset_dims(&cell.st, i, b);
-                if !cell.model.survives_reset(i) {
-                    cell.st.vals[i] = vec![spec.rest; count(&dims)];
+                let dims = cell.st.dims_of(spec.extent, b);
+                if spec.role != Role::Parameter {
+                    cell.st.vals[i] = vec![cell.model.rest(i); count(&dims)];
                 }
                 assert_eq!(cell.st.vals[i].len(), count(&dims));
                 cell.st.dims[i] = dims;
@@ -1289,6 +1490,7 @@ impl Driver {
         };
         // Each query: (function, status, value as numbers, the model's value).
         let which = r.below(5)?;
+        let mut too_small = false;
         let (func, st, got, model): (&'static str, NgcStatus, Vec<f64>, Option<Vec<f64>>) =
             match which {
                 0 => {
@@ -1304,10 +1506,10 @@ impl Driver {
                     let out = if out_null { ptr::null_mut() } else { &mut v };
                     // SAFETY: out NULL (refused) or valid.
                     let st = unsafe { ngc_cell_loss(p, out) };
-                    let m = slot.map(|s| {
+                    let m = slot.and_then(|s| {
                         let c = &self.cells[s];
-                        let l = c.model.loss_index().expect("a cell with L");
-                        c.read(&self.arenas, l)
+                        let l = c.model.loss_index().filter(|&l| c.count(l) == 1)?;
+                        Some(c.read(&self.arenas, l))
                     });
                     ("ngc_cell_loss", st, vec![v], m)
                 }
@@ -1333,22 +1535,36 @@ impl Driver {
                     ("ngc_cell_is_bound", st, vec![f64::from(u8::from(v))], m)
                 }
                 _ => {
-                    // A dims array at least as long as the compartment's rank.
+                    // dims_cap 0 (the size query, dims NULL), 1 (too small for a
+                    // 2-d compartment), or room for any rank.
+                    let cap = r.pick(&[0usize, 1, 6, 6])?;
                     let mut dims = [usize::MAX; 6];
                     let mut ndim = usize::MAX;
                     let out = if out_null { ptr::null_mut() } else { &mut ndim };
-                    // SAFETY: out NULL (refused) or valid; dims valid for 6; name NULL
-                    // or NUL-terminated.
-                    let st =
-                        unsafe { ngc_cell_compartment_dims(p, name, dims.as_mut_ptr(), 6, out) };
-                    let m = good.map(|(s, i)| {
+                    let dp = if cap == 0 {
+                        ptr::null_mut()
+                    } else {
+                        dims.as_mut_ptr()
+                    };
+                    // SAFETY: out NULL (refused) or valid; dims NULL (cap 0) or valid
+                    // for 6; name NULL or NUL-terminated.
+                    let st = unsafe { ngc_cell_compartment_dims(p, name, dp, cap, out) };
+                    let m = good.and_then(|(s, i)| {
                         let d = &self.cells[s].st.dims[i];
+                        if cap > 0 && cap < d.len() {
+                            return None;
+                        }
                         let mut v = vec![d.len() as f64];
-                        v.extend(d.iter().map(|&x| x as f64));
-                        v
+                        v.extend(d.iter().take(cap).map(|&x| x as f64));
+                        v.extend(std::iter::repeat_n(usize::MAX as f64, 6 - d.len().min(cap)));
+                        Some(v)
                     });
                     let mut got = vec![ndim as f64];
-                    got.extend(dims[..ndim.min(6)].iter().map(|&x| x as f64));
+                    got.extend(dims.iter().map(|&x| x as f64));
+                    too_small = good.is_some_and(|(s, i)| {
+                        let n = self.cells[s].st.dims[i].len();
+                        cap > 0 && cap < n
+                    });
                     ("ngc_cell_compartment_dims", st, got, m)
                 }
             };
@@ -1360,6 +1576,11 @@ impl Driver {
             e
         } else if let (true, Some(e)) = (uses_name, self.name_err(h, n)) {
             e
+        } else if which == 1 && model.is_none() {
+            // ngc_cell_loss on a cell without a one-element L.
+            NGC_ERR_NOT_SUPPORTED
+        } else if too_small {
+            NGC_ERR_BUFFER_TOO_SMALL
         } else {
             NGC_OK
         };
@@ -1373,6 +1594,13 @@ impl Driver {
             if got.len() != m.len() || got.iter().zip(&m).any(|(a, b)| !same(*a, *b)) {
                 self.fail(&format!("{func} gave {got:?}, the model says {m:?}"));
             }
+        } else if got
+            .iter()
+            .any(|&x| x != usize::MAX as f64 && !(which == 1 && x.is_nan()))
+            && which != 3
+        {
+            // Outputs are written only on success.
+            self.fail(&format!("a refused {func} wrote {got:?}"));
         }
         self.after(slot, None, false);
         Some(())

@@ -349,32 +349,6 @@ RewardErrorCell(f::Function, args...; kwargs...) =
     with_cell(f, RewardErrorCell(args...; kwargs...))
 
 
-"ngc-learn's `evolve(t, dt)` (RewardErrorCell's end-of-episode update); does nothing for cells without one."
-function evolve!(cell::Cell, t::Real = 0.0, dt::Real = 1.0)
-    check(@ccall libngc().ngc_cell_evolve(cell::Ptr{Cvoid}, t::Cdouble, dt::Cdouble)::Cint)
-    return cell
-end
-
-"""
-    setshaped!(cell, compartment, a)
-
-Sets a compartment to `a` with `a`'s shape (rank 0 to 4), for compartments whose shape
-may change, e.g. a GaussianErrorCell's `"Sigma"`: a Julia array of size `(n, b)` is
-ngc-learn's `(b, n)`. `NGC_ERR_SHAPE_MISMATCH` when the shape does not fit.
-"""
-function setshaped!(cell::Cell, compartment::AbstractString, a::AbstractArray{<:Real})
-    T = eltype(cell)
-    values = a isa Array{T} ? a : Array{T}(a)
-    dims = Csize_t[reverse(size(values))...]   # ngc-learn's row-major dims
-    check(@ccall libngc().ngc_cell_set_shaped(cell::Ptr{Cvoid}, String(compartment)::Cstring,
-                                              values::Ptr{Cvoid}, dims::Ptr{Csize_t},
-                                              ndims(values)::Csize_t)::Cint)
-    return cell
-end
-
-setshaped!(cell::Cell, compartment::AbstractString, x::Real) =
-    setshaped!(cell, compartment, fill(x))
-
 #= RATECELL: switched on when include/ngc_cells.h declares ngc_rate_cell_new: delete
    this line and the last line of the block, and add RateCell to the export list.
 
@@ -544,7 +518,38 @@ function batched_reset!(cell::Cell, b::Integer)
     return cell
 end
 
-"The log-likelihood `L` of the last step (nats, summed over every element), a `Float64`."
+"ngc-learn's `evolve(t, dt)` (RewardErrorCell's end-of-episode update); does nothing for cells without one."
+function evolve!(cell::Cell, t::Real = 0.0, dt::Real = 1.0)
+    check(@ccall libngc().ngc_cell_evolve(cell::Ptr{Cvoid}, t::Cdouble, dt::Cdouble)::Cint)
+    return cell
+end
+
+"""
+    setshaped!(cell, compartment, a)
+
+Copies `a` into a compartment with `a`'s shape (rank 0 to 4; a Julia array of size
+`(n, b)` is ngc-learn's `(b, n)`). A parameter (a GaussianErrorCell's `"Sigma"`, a
+LaplacianErrorCell's `"Scale"`) takes any shape that broadcasts against the cell's;
+any other compartment only its current shape. `NGC_ERR_SHAPE_MISMATCH` otherwise, and
+nothing changes.
+"""
+function setshaped!(cell::Cell, compartment::AbstractString, a::AbstractArray{<:Real})
+    T = eltype(cell)
+    values = a isa Array{T} ? a : Array{T}(a)
+    dims = Csize_t[reverse(size(values))...]   # ngc-learn's row-major dims
+    check(@ccall libngc().ngc_cell_set_shaped(cell::Ptr{Cvoid}, String(compartment)::Cstring,
+                                              values::Ptr{Cvoid}, dims::Ptr{Csize_t},
+                                              ndims(values)::Csize_t)::Cint)
+    return cell
+end
+
+setshaped!(cell::Cell, compartment::AbstractString, x::Real) =
+    setshaped!(cell, compartment, fill(x))
+
+"""
+The log-likelihood `L` of the last step (nats, summed over every element), a `Float64`.
+`NGC_ERR_NOT_SUPPORTED` where `L` is not one element (read it with `getvalues`).
+"""
 function loss(cell::Cell)
     out = Ref{Cdouble}(0.0)
     check(@ccall libngc().ngc_cell_loss(cell::Ptr{Cvoid}, out::Ptr{Cdouble})::Cint)

@@ -1,46 +1,18 @@
-//! BernoulliErrorCell, from ngc-learn's formula (`BERNOULLI.md`; the README's
+//! BernoulliErrorCell, from ngc-learn's formula (`docs/cells/bernoulli.md`, its
 //! element formula), in the cell's precision.
 
 use ngc_cells::*;
 
-use super::{CellModel, CompSpec, Computed, Extent, GenFn, Kind, NewArgs, State, Tol};
+use super::{comp, CellModel, CompSpec, Computed, Extent, GenFn, Kind, NewArgs, Role, State, Tol};
 
 const COMPS: &[CompSpec] = &[
-    CompSpec {
-        name: c"p",
-        rest: 0.0,
-        extent: Extent::State,
-    },
-    CompSpec {
-        name: c"target",
-        rest: 0.0,
-        extent: Extent::State,
-    },
-    CompSpec {
-        name: c"modulator",
-        rest: 1.0,
-        extent: Extent::State,
-    },
-    CompSpec {
-        name: c"mask",
-        rest: 1.0,
-        extent: Extent::State,
-    },
-    CompSpec {
-        name: c"L",
-        rest: 0.0,
-        extent: Extent::Scalar,
-    },
-    CompSpec {
-        name: c"dp",
-        rest: 0.0,
-        extent: Extent::State,
-    },
-    CompSpec {
-        name: c"dtarget",
-        rest: 0.0,
-        extent: Extent::State,
-    },
+    comp(c"p", 0.0, Extent::State, Role::Input),
+    comp(c"target", 0.0, Extent::State, Role::Input),
+    comp(c"modulator", 1.0, Extent::State, Role::Input),
+    comp(c"mask", 1.0, Extent::State, Role::Input),
+    comp(c"L", 0.0, Extent::Scalar, Role::Output),
+    comp(c"dp", 0.0, Extent::State, Role::Output),
+    comp(c"dtarget", 0.0, Extent::State, Role::Output),
 ];
 const P: usize = 0;
 const TARGET: usize = 1;

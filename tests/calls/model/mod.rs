@@ -17,22 +17,53 @@ use super::R;
 
 pub mod bernoulli;
 
-/// How a compartment's shape is made at creation and at reset.
+/// A compartment's shape, relative to the cell's.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Extent {
     /// The state shape: `(batch, n_units)` or `(batch, H, W, C)`.
     State,
     /// One element, 0-d.
     Scalar,
+    /// One element per sample: `(batch, 1)`.
+    PerSample,
+    /// The parameter shape: `(1, 1)` at creation, then any shape that broadcasts
+    /// against the state shape (`ngc_cell_set_shaped`).
+    Param,
+    /// The parameter shape without its 1-sized dims (`jnp.squeeze`).
+    ParamSqueezed,
+}
+
+/// What the resets do to a compartment.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Role {
+    /// Set by the host (and, for a consumed mask or a state, by advance); the
+    /// resets give it its rest value.
+    Input,
+    /// Written by the dynamics; the resets give it its rest value.
+    Output,
+    /// Kept through the resets (`Sigma`), shape settable at run time.
+    Parameter,
 }
 
 /// One row of a cell type's compartment table.
 #[derive(Clone, Copy, Debug)]
 pub struct CompSpec {
     pub name: &'static CStr,
-    /// The value every element takes at creation and at reset.
+    /// The value every element takes at creation and at reset (unless the model's
+    /// [`CellModel::rest`] says otherwise).
     pub rest: f64,
     pub extent: Extent,
+    pub role: Role,
+}
+
+/// A compartment spec (for the tables of the model modules).
+pub const fn comp(name: &'static CStr, rest: f64, extent: Extent, role: Role) -> CompSpec {
+    CompSpec {
+        name,
+        rest,
+        extent,
+        role,
+    }
 }
 
 /// The observable state of one cell: its shapes and the values of its
@@ -45,6 +76,8 @@ pub struct State {
     pub batch: usize,
     /// The batch size `ngc_cell_reset` returns to.
     pub init_batch: usize,
+    /// The parameter shape (for the compartments of extent `Param`).
+    pub param: Vec<usize>,
     /// Each compartment's dims, as `ngc_cell_compartment_dims` reports them.
     pub dims: Vec<Vec<usize>>,
     /// Each compartment's values (row-major over `dims`).
@@ -61,6 +94,16 @@ impl State {
     pub fn unit_len(&self) -> usize {
         self.unit.iter().product()
     }
+    /// The dims of a compartment of extent `e` at batch size `batch`.
+    pub fn dims_of(&self, e: Extent, batch: usize) -> Vec<usize> {
+        match e {
+            Extent::State => self.state_dims(batch),
+            Extent::Scalar => Vec::new(),
+            Extent::PerSample => vec![batch, 1],
+            Extent::Param => self.param.clone(),
+            Extent::ParamSqueezed => self.param.iter().copied().filter(|&d| d != 1).collect(),
+        }
+    }
     /// Rounds to the cell's precision.
     pub fn round(&self, v: f64) -> f64 {
         if self.f64 {
@@ -69,6 +112,40 @@ impl State {
             v as f32 as f64
         }
     }
+}
+
+/// Whether `param` broadcasts against `state` without changing it (numpy's rule,
+/// right-aligned): at most as many dims, each 1 or the state's.
+pub fn broadcasts(param: &[usize], state: &[usize]) -> bool {
+    param.len() <= state.len()
+        && param
+            .iter()
+            .zip(&state[state.len() - param.len()..])
+            .all(|(&p, &s)| p == 1 || p == s)
+}
+
+/// For each element of an array of shape `state` (row-major), the index of its
+/// value in an array of shape `param` that broadcasts against it.
+pub fn broadcast_index(param: &[usize], state: &[usize]) -> Vec<usize> {
+    let off = state.len() - param.len();
+    let mut out = Vec::with_capacity(count(state));
+    let mut idx = vec![0usize; state.len()];
+    for _ in 0..count(state) {
+        let mut j = 0;
+        for (a, &p) in param.iter().enumerate() {
+            j = j * p + if p == 1 { 0 } else { idx[off + a] };
+        }
+        out.push(j);
+        // Next index, last axis fastest.
+        for a in (0..state.len()).rev() {
+            idx[a] += 1;
+            if idx[a] < state[a] {
+                break;
+            }
+            idx[a] = 0;
+        }
+    }
+    out
 }
 
 /// The element count of a shape (1 for 0-d).
@@ -111,17 +188,9 @@ pub trait CellModel {
     fn evolve(&mut self, _st: &mut State, _t: f64, _dt: f64) -> Option<Computed> {
         None
     }
-    /// The dims of compartment `i` after a reset to `batch` (its current dims are
-    /// in `st`): by its extent unless the model says otherwise.
-    fn reset_dims(&self, st: &State, i: usize, batch: usize) -> Vec<usize> {
-        match self.comps()[i].extent {
-            Extent::State => st.state_dims(batch),
-            Extent::Scalar => Vec::new(),
-        }
-    }
-    /// Whether compartment `i` keeps its values through a reset.
-    fn survives_reset(&self, _i: usize) -> bool {
-        false
+    /// The rest value of compartment `i` (a hyper-parameter for some).
+    fn rest(&self, i: usize) -> f64 {
+        self.comps()[i].rest
     }
     /// The constructor's C name (the prefix of its error messages).
     fn func(&self) -> &'static str;
