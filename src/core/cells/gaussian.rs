@@ -156,8 +156,12 @@ impl<T: Real, P: Platform> CellType<T, P> for Gaussian<T> {
             slot_array(slots, SPEC.type_name)?;
         let sigma = sigma.as_slice();
         let (param, recip) = self.broadcast.view(sigma, shapes);
-        let (mu, target, modulator) = (mu.as_slice(), target.as_slice(), modulator.as_slice());
-        let (mask, dmu, dtarget) = (mask.writable()?, dmu.writable()?, dtarget.writable()?);
+        let (mu, target, modulator) = (mu.as_slice(), target.as_slice(), modulator.unless_rest());
+        let (mask, dmu, dtarget) = (
+            mask.unless_rest_mut()?,
+            dmu.writable()?,
+            dtarget.writable()?,
+        );
         let s = if recip {
             elementwise::run(
                 Kernel::<true>,

@@ -168,8 +168,12 @@ impl<T: Real, P: Platform> CellType<T, P> for Laplacian<T> {
         let scale = scale.as_slice();
         let (param, recip) = self.broadcast.view(scale, shapes);
         let (shift, target, modulator) =
-            (shift.as_slice(), target.as_slice(), modulator.as_slice());
-        let (mask, dshift, dtarget) = (mask.writable()?, dshift.writable()?, dtarget.writable()?);
+            (shift.as_slice(), target.as_slice(), modulator.unless_rest());
+        let (mask, dshift, dtarget) = (
+            mask.unless_rest_mut()?,
+            dshift.writable()?,
+            dtarget.writable()?,
+        );
         let s = if recip {
             elementwise::run(
                 Kernel::<true>,
