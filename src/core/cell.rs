@@ -551,7 +551,7 @@ impl<T: Real, P: Platform> Cell<T, P> {
             self.kind
                 .advance(&mut slots[..n], &self.shapes, &mut self.ws, dt)
         };
-        drop(slots);
+        // (The slots' borrows of the storage end here.)
         // What the dynamics wrote is no longer at rest, except a consumed
         // input that was (it stays ones) or that became so: a mask eaten from
         // finite values is ones again, which one pass over it confirms.

@@ -201,7 +201,7 @@ fn chunk<
         (true, Some(m)) => *m,
         _ => [T::ONE; W],
     };
-    let mut mask = c.mask;
+    let mask = c.mask;
     let km: [T; W] = match (MASK, mask.as_deref()) {
         (true, Some(k)) => *k,
         _ => [T::ONE; W],
@@ -228,7 +228,7 @@ fn chunk<
     S::put(c.d_target, &dto);
     if MASK {
         // `mask` was just read, so its lines are in cache: ordinary stores.
-        if let Some(k) = mask.as_deref_mut() {
+        if let Some(k) = mask {
             *k = ko;
         }
     }
