@@ -181,5 +181,11 @@ fn the_core_knows_what_is_at_rest() {
     c.set("modulator", &[1.0; 8]).unwrap();
     assert!(!c.is_at_rest(m), "set loses it even for ones");
     c.reset().unwrap();
+    c.set_shaped("mask", &[0.5; 8], &[2, 4]).unwrap();
+    assert!(!c.is_at_rest(k), "set_shaped (same shape) loses it");
+    c.advance(1.0).unwrap();
+    assert_eq!(c.get("dmu").unwrap(), &[0.0; 8]);
+    assert!(c.is_at_rest(k), "and the eaten mask is ones again");
+    c.reset().unwrap();
     assert!(c.is_at_rest(m) && c.is_at_rest(k), "after reset");
 }

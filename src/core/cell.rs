@@ -413,6 +413,7 @@ impl<T: Real, P: Platform> Cell<T, P> {
         external: Lent<'_, '_, T>,
     ) -> Result<(), CellError> {
         let name = self.spec.compartments[idx].name;
+        self.at_rest[idx] = false;
         let dst = match &mut self.store[idx] {
             Store::Owned(v) => v.as_mut_slice(),
             Store::External => external
