@@ -16,6 +16,7 @@ use ngc_cells::*;
 use super::R;
 
 pub mod bernoulli;
+pub mod rate;
 
 /// A compartment's shape, relative to the cell's.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -255,7 +256,7 @@ impl Kind {
 
 /// The model of each family row, by label.
 fn row_model(label: &str) -> Option<GenFn> {
-    bernoulli::row_model(label)
+    bernoulli::row_model(label).or_else(|| rate::row_model(label))
 }
 
 /// The kinds whose hyper-parameters are drawn at random (beside the rows' fixed
@@ -263,5 +264,6 @@ fn row_model(label: &str) -> Option<GenFn> {
 pub fn randomized() -> Vec<Kind> {
     let mut v = Vec::new();
     v.extend(bernoulli::randomized());
+    v.extend(rate::randomized());
     v
 }
