@@ -7,9 +7,10 @@
 //! `cargo bench -- 1e5` runs only the sizes whose label contains `1e5`.
 use std::time::Instant;
 
+use ngc_cells::abi::Native;
 use ngc_cells::core::{bernoulli_error_cell_on, Cell, Real};
 
-fn time<T: Real>(c: &mut Cell<T>) -> f64 {
+fn time<T: Real>(c: &mut Cell<T, Native>) -> f64 {
     for _ in 0..2 {
         c.advance(1.0).unwrap();
     }
@@ -31,8 +32,7 @@ fn time<T: Real>(c: &mut Cell<T>) -> f64 {
 }
 
 fn run<T: Real>(label: &str, n: usize, logits: bool, threads: usize) {
-    let native = ngc_cells::abi::native_platform();
-    let mut c = bernoulli_error_cell_on::<T>("bench", n, 1, logits, None, native).unwrap();
+    let mut c = bernoulli_error_cell_on::<T, Native>("bench", n, 1, logits, None).unwrap();
     let p: Vec<T> = (0..n)
         .map(|i| {
             let u =
@@ -62,7 +62,7 @@ fn run<T: Real>(label: &str, n: usize, logits: bool, threads: usize) {
 
 fn main() {
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    println!("kernel copy: {}", ngc_cells::abi::dispatch::isa_name());
+    println!("kernel copy: {}", ngc_cells::abi::native::isa_name());
     let sizes = [
         ("1e2", 100),
         ("784", 784),

@@ -1,18 +1,22 @@
 /*
- * ngc_cells.h -- ngc-learn's error cells as a C library.
+ * ngc_cells.h -- ngc-learn's neuron cells as a C library.
  *
- * The first cell is ngc-learn 3.2.3's BernoulliErrorCell, reproduced number for number.
+ * ngc-learn 3.2.3's cells, reproduced number for number. One constructor per cell type
+ * (ngc_<type>_new); every other function takes any cell.
  *
  * Conventions (they hold for every function below):
  *  - Every fallible function returns an NgcStatus: NGC_OK (0) or an NGC_ERR_* code.
  *    On failure no output argument is written and ngc_last_error_message() says why.
- *  - Output arguments come last and are written only on success.
+ *  - Output arguments come last and are written only on success, with no exception: a
+ *    call that fails leaves every byte of your buffers as it was. Sizes are asked
+ *    for with a size query (buf_len 0, dims_cap 0), which succeeds.
  *  - NULL is refused (NGC_ERR_NULL_POINTER) wherever a pointer is needed, except
  *    ngc_cell_free(NULL), which does nothing. Pointers must be aligned for their type.
  *  - A const NgcCell* argument means the call does not change the cell.
  *  - Nothing unwinds or aborts into the caller: an internal panic is NGC_ERR_PANIC.
  *  - Strings in are NUL-terminated UTF-8 and are read during the call only. Strings
- *    out are either static (never free them) or copied snprintf-style into your buffer.
+ *    out are static (never free them) or copied with a NUL into your buffer, whole
+ *    or not at all (ngc_last_error_message alone cuts, snprintf-style).
  *
  * Threads: a cell may move between threads but is used by one thread at a time.
  * Different cells may be advanced on different threads at once, as long as no buffer
@@ -23,9 +27,11 @@
  * frees it, and never touches it past the compartment's element count. Keep a bound
  * array alive until ngc_cell_unbind or ngc_cell_free.
  *
- * Layout: every array compartment of a cell has the shape (batch, n_units) or
- * (batch, H, W, C) and the math is element-wise, so row-major (C) and column-major
- * (Julia, MATLAB, Fortran) arrays bind as they are.
+ * Layout: the state-shaped compartments of a cell all have the shape (batch, n_units)
+ * or (batch, H, W, C) and the math on them is element-wise, so row-major (C) and
+ * column-major (Julia, MATLAB, Fortran) arrays bind as they are. Dims are given
+ * row-major, as in ngc-learn; a compartment of another shape (a per-unit Sigma,
+ * a (batch, 1) counter) is row-major too: pass a column-major array's transpose.
  */
 
 
@@ -39,17 +45,18 @@
 #include <stdint.h>
 /** The version of this header: MAJOR.MINOR.PATCH (ngc_version() gives the library's). */
 #define NGC_CELLS_VERSION_MAJOR 0
-#define NGC_CELLS_VERSION_MINOR 1
+#define NGC_CELLS_VERSION_MINOR 2
 #define NGC_CELLS_VERSION_PATCH 0
 /** "MAJOR.MINOR.PATCH". */
-#define NGC_CELLS_VERSION_STRING "0.1.0"
+#define NGC_CELLS_VERSION_STRING "0.2.0"
 /** (MAJOR << 16) | (MINOR << 8) | PATCH, for #if comparisons. */
-#define NGC_CELLS_VERSION_NUMBER 256
+#define NGC_CELLS_VERSION_NUMBER 512
 
 /**
- * An opaque handle to one cell (for now ngc-learn's BernoulliErrorCell).
+ * An opaque handle to one cell of any type (`ngc_cell_type` says which).
  *
- * Created by a `ngc_*_cell_new` function, destroyed by `ngc_cell_free`.
+ * Created by a `ngc_*_cell_new` function, destroyed by `ngc_cell_free`; every
+ * other function takes any cell type.
  * Thread rules: a cell may be moved between threads, but must be used by one
  * thread at a time (calls on one cell are not synchronised). Different cells
  * may be used on different threads at the same time, provided no buffer is
@@ -172,6 +179,19 @@ typedef int32_t NgcDtype;
 #define NGC_ERR_BUFFER_TOO_SMALL 16
 
 /**
+ * The operation does not apply to this cell (e.g. `ngc_cell_loss` on a cell
+ * type without a one-element `L`).
+ */
+#define NGC_ERR_NOT_SUPPORTED 17
+
+/**
+ * A shape does not fit: `ngc_cell_set_shaped` dims that do not broadcast
+ * against the cell's state shape or a new shape for a compartment whose shape
+ * is fixed, or a reset to a batch size a kept parameter's shape does not fit.
+ */
+#define NGC_ERR_SHAPE_MISMATCH 18
+
+/**
  * A panic inside the library was caught at the ABI boundary. This is a bug in
  * ngc-cells; please report it with the message. The cell may be in any state
  * that its invariants allow and is safe to free.
@@ -214,7 +234,8 @@ const char *ngc_status_str(NgcStatus status);
  * Writes at most `buf_len - 1` bytes and a terminating NUL (nothing when
  * `buf_len` is 0; `buf` may then be NULL). Returns the message's full length in
  * bytes, not counting the NUL: a return value `>= buf_len` means it was cut.
- * The message is UTF-8, at most 1024 bytes.
+ * The message is UTF-8, at most 1024 bytes; a cut text ends at a whole
+ * character (it may then be shorter than `buf_len - 1` bytes).
  *
  * # Safety
  * `buf` must be valid for writing `buf_len` bytes (or `buf_len` is 0).
@@ -236,8 +257,18 @@ size_t ngc_last_error_message(char *buf, size_t buf_len);
  * - `out_cell`: receives the new handle, on success only. The caller owns it and
  *   must release it with `ngc_cell_free`.
  *
- * Every compartment starts at its rest value in library-owned storage: `p`,
- * `target`, `L`, `dp`, `dtarget` at 0, `modulator` and `mask` at 1.
+ * Compartments, in index order: `p`, `target`, `modulator`, `mask` (inputs),
+ * `L`, `dp`, `dtarget` (outputs). Every compartment starts at its rest value
+ * in library-owned storage: `p`, `target`, `L`, `dp`, `dtarget` at 0,
+ * `modulator` and `mask` at 1; the resets restore these.
+ *
+ * `ngc_cell_advance` reads `p`, `target`, `modulator`, `mask`; writes `dp`,
+ * `dtarget`, `L` (the log-likelihood in nats, summed over every element,
+ * accumulated in double precision); then resets `mask` to ones (ngc-learn
+ * "eats" the mask: it applies to one step only; it computes `mask * 0 + 1`, so
+ * a NaN or infinite mask entry stays NaN). `modulator` is kept; `dt` is not
+ * used (as in ngc-learn). `ngc_cell_evolve` does nothing (ngc-learn's cell has
+ * no evolve step). See docs/cells/bernoulli.md.
  *
  * Returns `NGC_OK`, `NGC_ERR_NULL_POINTER` (`name` or `out_cell`),
  * `NGC_ERR_MISALIGNED_POINTER` (`shape` or `out_cell`), `NGC_ERR_INVALID_ARGUMENT`
@@ -276,23 +307,27 @@ void ngc_cell_free(NgcCell *cell);
  * Binds a caller-owned array to a compartment, without copying.
  *
  * From this call on, the compartment's values are the first `count` elements
- * of `data`, where `count` is the compartment's element count (`batch_size *
- * n_units`, or `batch_size * H * W * C`; 1 for `L`): `ngc_cell_advance` reads
- * inputs from it and writes outputs into it in place, and the resets write rest
- * values into it. Binding does not write `data`: its current contents become
- * the compartment's value. Binding a bound compartment again replaces the old
- * buffer (which is then no longer used and not written).
+ * of `data`, where `count` is the compartment's element count
+ * (`ngc_cell_compartment_len`: `batch_size * n_units` or `batch_size * H * W * C`
+ * for state-shaped compartments, 1 for a scalar such as an error cell's `L`):
+ * `ngc_cell_advance` reads inputs from it and writes outputs into it in
+ * place, and the resets write rest values into it. Binding does not write
+ * `data`: its current contents become the compartment's value. Binding a bound
+ * compartment again replaces the old buffer (which is then no longer used and
+ * not written).
  *
- * - `compartment`: an ngc-learn name (`"p"`, `"target"`, `"modulator"`,
- *   `"mask"`, `"L"`, `"dp"`, `"dtarget"`), NUL-terminated.
+ * - `compartment`: an ngc-learn name (each constructor lists its cell's),
+ *   NUL-terminated.
  * - `data`: a contiguous array of the cell's dtype (`float` for
  *   `NGC_DTYPE_F32`, `double` for `NGC_DTYPE_F64`), aligned for it. Row-major or
- *   column-major does not matter: every array compartment of a cell has the
- *   same shape and the math is element-wise, so a Julia or MATLAB array binds as
- *   it is.
+ *   column-major does not matter for the state-shaped compartments: they all
+ *   have the cell's state shape and the math is element-wise, so a Julia or
+ *   MATLAB array binds as it is (see the header's "Layout" note for
+ *   compartments of other shapes).
  * - `capacity`: how many elements `data` holds. At least `count`; a larger
- *   buffer lets `ngc_cell_batched_reset` grow the batch without re-binding. The
- *   library never touches elements past `count`.
+ *   buffer lets `ngc_cell_batched_reset` (or `ngc_cell_set_shaped`) grow the
+ *   compartment without re-binding. The library never touches elements past
+ *   `count`.
  *
  * Ownership and lifetime: the library never frees `data`. The caller keeps it
  * alive, and does not free or move it, until `ngc_cell_unbind` of this
@@ -416,21 +451,58 @@ NgcStatus ngc_cell_get_f32(const NgcCell *cell, const char *compartment, float *
 NgcStatus ngc_cell_get_f64(const NgcCell *cell, const char *compartment, double *dst, size_t len);
 
 /**
- * Advances the cell one step: ngc-learn's `advance_state(dt)`.
+ * Gives a compartment a new shape and values: `rank` dims at `dims`
+ * (row-major, as in ngc-learn; `dims` may be NULL when `rank` is 0, a 0-d
+ * value) and `prod(dims)` elements at `src`, of the cell's dtype, read during
+ * the call only (`src` may be the compartment's own bound buffer).
  *
- * Reads `p`, `target`, `modulator`, `mask`; writes `dp`, `dtarget`, `L` (the
- * log-likelihood summed over every element, accumulated in double precision);
- * then resets `mask` to ones (ngc-learn "eats" the mask: it applies to one step
- * only; it computes `mask * 0 + 1`, so a NaN or infinite mask entry stays NaN).
- * `modulator` is kept. `p` and `target` are not modified. `t` and `dt` are
- * accepted for the host's time loop and are not used by this cell (as in
- * ngc-learn). NaN and infinite inputs propagate as in ngc-learn; they are not errors.
+ * A parameter compartment (a Gaussian cell's `Sigma`, a Laplacian cell's
+ * `Scale`) takes any shape that broadcasts against the cell's state shape
+ * (numpy rules: at most as many dims, each equal to the state's or 1; e.g.
+ * `(1, 1)`, `()`, `(1, n)`, `(n)`, `(batch, 1)`, `(batch, n)`, or `(C)`,
+ * `(W, C)`, `(H, W, C)` for a 4-D cell). The compartments whose shape follows
+ * it (`dSigma`, `L`) take its shape (`L` without its 1-sized dims) and their
+ * rest value. Any other compartment accepts only its current dims (then this
+ * is `ngc_cell_set` with a shape check).
+ *
+ * All or nothing: dims that do not broadcast or a compartment whose shape is
+ * fixed give `NGC_ERR_SHAPE_MISMATCH`; a bound buffer too small for its new
+ * element count gives `NGC_ERR_CAPACITY_TOO_SMALL`; nothing changes then.
+ *
+ * Returns `NGC_OK`, `NGC_ERR_NULL_POINTER`, `NGC_ERR_MISALIGNED_POINTER`,
+ * `NGC_ERR_INVALID_HANDLE`, `NGC_ERR_INVALID_ARGUMENT` (name not UTF-8,
+ * `rank > 4`), `NGC_ERR_UNKNOWN_COMPARTMENT`, `NGC_ERR_ZERO_SIZE` (a zero
+ * dim), `NGC_ERR_SHAPE_MISMATCH`, `NGC_ERR_CAPACITY_TOO_SMALL`,
+ * `NGC_ERR_ALLOCATION`, `NGC_ERR_PANIC`.
+ *
+ * # Safety
+ * `cell` a live handle; `compartment` NUL-terminated; `dims` valid for
+ * reading `rank` sizes; `src` valid for reading `prod(dims)` elements of the
+ * cell's dtype.
+ */
+NgcStatus ngc_cell_set_shaped(NgcCell *cell,
+                              const char *compartment,
+                              const void *src,
+                              const size_t *dims,
+                              size_t rank);
+
+/**
+ * Advances the cell one step: ngc-learn's `advance_state(dt)` for the cell's
+ * type (each constructor says what it reads and writes).
+ *
+ * Inputs are read from their compartments (owned or bound), outputs and
+ * state are written in place, a consumed input (an error cell's `mask`) is
+ * reset to its rest value. `t` is accepted for the host's time loop and is not
+ * used; `dt` is used by cell types that integrate in time (`RateCell`) and
+ * ignored by the others. NaN and infinite inputs propagate as in ngc-learn;
+ * they are not errors.
  *
  * The same inputs give bit-identical outputs on every call, whatever
  * `ngc_cell_set_threads` says.
  *
  * It allocates nothing (its scratch space and worker threads are made by
- * `new`, `ngc_cell_batched_reset` and `ngc_cell_set_threads`).
+ * `new`, `ngc_cell_batched_reset`, `ngc_cell_set_shaped` and
+ * `ngc_cell_set_threads`).
  *
  * Returns `NGC_OK`, `NGC_ERR_NULL_POINTER`, `NGC_ERR_MISALIGNED_POINTER`,
  * `NGC_ERR_INVALID_HANDLE`, `NGC_ERR_PANIC`.
@@ -452,23 +524,44 @@ NgcStatus ngc_cell_advance(NgcCell *cell, double t, double dt);
 NgcStatus ngc_cell_reset(NgcCell *cell);
 
 /**
- * ngc-learn's `batched_reset(batch_size)`: gives every array compartment the
- * shape `(batch_size, ...)` and sets every compartment to its rest value (`p`,
- * `target`, `L`, `dp`, `dtarget` to 0; `modulator`, `mask` to 1), in bound buffers
- * too (their first `count` elements). Bindings are kept.
+ * ngc-learn's `batched_reset(batch_size)`: gives every compartment whose
+ * shape has a batch axis the shape `(batch_size, ...)` and sets every
+ * compartment but the parameters (`Sigma`, `Scale`, which keep their values) to
+ * its rest value (each constructor lists them), in bound buffers too (their
+ * first `count` elements). Bindings are kept. ngc-learn has no
+ * `batched_reset` for some cell types; here every type has it.
  *
  * All or nothing: if a bound buffer's capacity cannot hold the new count, the
  * call fails with `NGC_ERR_CAPACITY_TOO_SMALL` and changes nothing (no value,
  * no shape, no binding); it never writes past a capacity.
  *
+ * A parameter whose shape does not broadcast against the new state shape (a
+ * full `(batch, n)` `Sigma` and another batch size) is refused with
+ * `NGC_ERR_SHAPE_MISMATCH`: give it a shape with a leading 1 first.
+ *
  * Returns `NGC_OK`, `NGC_ERR_NULL_POINTER`, `NGC_ERR_MISALIGNED_POINTER`,
  * `NGC_ERR_INVALID_HANDLE`, `NGC_ERR_ZERO_SIZE`, `NGC_ERR_SIZE_OVERFLOW`,
- * `NGC_ERR_CAPACITY_TOO_SMALL`, `NGC_ERR_ALLOCATION`, `NGC_ERR_PANIC`.
+ * `NGC_ERR_CAPACITY_TOO_SMALL`, `NGC_ERR_SHAPE_MISMATCH`,
+ * `NGC_ERR_ALLOCATION`, `NGC_ERR_PANIC`.
  *
  * # Safety
  * `cell` a live handle whose bound buffers are all still valid.
  */
 NgcStatus ngc_cell_batched_reset(NgcCell *cell, size_t batch_size);
+
+/**
+ * ngc-learn's `evolve(dt)` for cell types that have an evolve step
+ * (`RewardErrorCell`: the reward predictor's moving-average update); for the
+ * others a no-op that returns `NGC_OK`, so a host can call it on every cell of
+ * its model. `t` is not used.
+ *
+ * Returns `NGC_OK`, `NGC_ERR_NULL_POINTER`, `NGC_ERR_MISALIGNED_POINTER`,
+ * `NGC_ERR_INVALID_HANDLE`, `NGC_ERR_PANIC`.
+ *
+ * # Safety
+ * `cell` a live handle whose bound buffers are all still valid.
+ */
+NgcStatus ngc_cell_evolve(NgcCell *cell, double t, double dt);
 
 /**
  * Lets `ngc_cell_advance` use up to `threads` threads on this cell (default 1,
@@ -488,6 +581,18 @@ NgcStatus ngc_cell_batched_reset(NgcCell *cell, size_t batch_size);
  * `cell` a live handle.
  */
 NgcStatus ngc_cell_set_threads(NgcCell *cell, size_t threads);
+
+/**
+ * `*out_threads` = the number of threads `ngc_cell_advance` may use: the
+ * value given to `ngc_cell_set_threads`, at most 64 (a cell smaller than the
+ * thresholds there uses fewer).
+ *
+ * Returns as `ngc_cell_dtype`.
+ *
+ * # Safety
+ * `cell` a live handle; `out_threads` valid for one write.
+ */
+NgcStatus ngc_cell_threads(const NgcCell *cell, size_t *out_threads);
 
 /**
  * `*out_dtype` = the cell's dtype (`NGC_DTYPE_F32` or `NGC_DTYPE_F64`).
@@ -521,19 +626,8 @@ NgcStatus ngc_cell_batch_size(const NgcCell *cell, size_t *out_batch_size);
 NgcStatus ngc_cell_n_units(const NgcCell *cell, size_t *out_n_units);
 
 /**
- * `*out_threads` = the number of threads `ngc_cell_advance` may use (see
- * `ngc_cell_set_threads`).
- *
- * Returns as `ngc_cell_dtype`.
- *
- * # Safety
- * `cell` a live handle; `out_threads` valid for one write.
- */
-NgcStatus ngc_cell_threads(const NgcCell *cell, size_t *out_threads);
-
-/**
- * `*out_count` = the number of compartments (7 for the Bernoulli cell). Their
- * names are given by `ngc_cell_compartment_name` for indices 0 to `*out_count - 1`.
+ * `*out_count` = the number of compartments of the cell's type. Their names
+ * are given by `ngc_cell_compartment_name` for indices 0 to `*out_count - 1`.
  *
  * Returns as `ngc_cell_dtype`.
  *
@@ -544,10 +638,14 @@ NgcStatus ngc_cell_compartment_count(const NgcCell *cell, size_t *out_count);
 
 /**
  * `*out_loss` = the loss `L` after the last `ngc_cell_advance` (0 after a
- * reset), as a double: the Bernoulli log-likelihood in nats, summed over every
- * element. For an `NGC_DTYPE_F32` cell it is the float32 value of `L`, widened.
+ * reset), as a double, for a cell type whose `L` is one value (each
+ * constructor says what it is). For an `NGC_DTYPE_F32` cell it is the float32
+ * value of `L`, widened. A cell without an `L`, or whose `L` has several
+ * elements (a Gaussian cell with a per-unit `Sigma`), gives
+ * `NGC_ERR_NOT_SUPPORTED`: read `L` with `ngc_cell_get` then.
  *
- * Returns as `ngc_cell_dtype`.
+ * Returns `NGC_OK`, `NGC_ERR_NULL_POINTER`, `NGC_ERR_MISALIGNED_POINTER`,
+ * `NGC_ERR_INVALID_HANDLE`, `NGC_ERR_NOT_SUPPORTED`, `NGC_ERR_PANIC`.
  *
  * # Safety
  * `cell` a live handle; `out_loss` valid for one write.
@@ -555,10 +653,9 @@ NgcStatus ngc_cell_compartment_count(const NgcCell *cell, size_t *out_count);
 NgcStatus ngc_cell_loss(const NgcCell *cell, double *out_loss);
 
 /**
- * `*out_name` = the ngc-learn name of compartment `index` (0-based, in a fixed
- * order: for the Bernoulli cell `p`, `target`, `modulator`, `mask`, `L`, `dp`,
- * `dtarget`), as a static NUL-terminated string: valid as long as the library
- * is loaded; never free it.
+ * `*out_name` = the ngc-learn name of compartment `index` (0-based, in the
+ * fixed order each constructor lists), as a static NUL-terminated string:
+ * valid as long as the library is loaded; never free it.
  *
  * Returns `NGC_OK`, `NGC_ERR_NULL_POINTER`, `NGC_ERR_MISALIGNED_POINTER`,
  * `NGC_ERR_INVALID_HANDLE`, `NGC_ERR_INDEX_OUT_OF_RANGE`, `NGC_ERR_PANIC`.
@@ -569,9 +666,11 @@ NgcStatus ngc_cell_loss(const NgcCell *cell, double *out_loss);
 NgcStatus ngc_cell_compartment_name(const NgcCell *cell, size_t index, const char **out_name);
 
 /**
- * `*out_len` = the element count of a compartment at the cell's current shape:
- * `batch_size * n_units` (or `batch_size * H * W * C`), 1 for `L`. This is the
- * `len` that `ngc_cell_set`/`ngc_cell_get` take and the least `capacity` that
+ * `*out_len` = the element count of a compartment at the cell's current
+ * shapes: `batch_size * n_units` (or `batch_size * H * W * C`) for a
+ * state-shaped compartment, 1 for a scalar, the product of its dims otherwise
+ * (see `ngc_cell_compartment_dims`). This is the `len` that
+ * `ngc_cell_set`/`ngc_cell_get` take and the least `capacity` that
  * `ngc_cell_bind` takes.
  *
  * Returns `NGC_OK`, `NGC_ERR_NULL_POINTER`, `NGC_ERR_MISALIGNED_POINTER`,
@@ -584,16 +683,18 @@ NgcStatus ngc_cell_compartment_name(const NgcCell *cell, size_t index, const cha
 NgcStatus ngc_cell_compartment_len(const NgcCell *cell, const char *compartment, size_t *out_len);
 
 /**
- * The dims of a compartment: `(batch_size, n_units)` or `(batch_size, H, W, C)`;
- * none for the scalar `L`. `*out_ndim` gets the number of dims (0, 2 or 4) and
- * `dims[0 .. ndim-1]` the dims, row-major order as in ngc-learn. `dims` may be
- * NULL when `dims_cap` is 0 (to ask for `ndim` only); a `dims_cap` of 4 always
- * suffices.
+ * The dims of a compartment, row-major as in ngc-learn: `(batch_size, n_units)`
+ * or `(batch_size, H, W, C)` for a state-shaped compartment, none for a
+ * scalar, `(batch_size, 1)` for a per-sample one, a parameter's own shape
+ * (`ngc_cell_set_shaped`). A `dims_cap` of 4 always suffices.
+ *
+ * - `dims_cap == 0`: a size query; only `*out_ndim` is written (`dims` may be NULL).
+ * - `dims_cap >= ndim`: `*out_ndim` and `dims[0 .. ndim-1]` are written.
+ * - otherwise `NGC_ERR_BUFFER_TOO_SMALL`, and nothing is written.
  *
  * Returns `NGC_OK`, `NGC_ERR_NULL_POINTER`, `NGC_ERR_MISALIGNED_POINTER`,
  * `NGC_ERR_INVALID_HANDLE`, `NGC_ERR_INVALID_ARGUMENT`,
- * `NGC_ERR_UNKNOWN_COMPARTMENT`, `NGC_ERR_BUFFER_TOO_SMALL` (`dims_cap < ndim`:
- * `*out_ndim` is set, `dims` is not written), `NGC_ERR_PANIC`.
+ * `NGC_ERR_UNKNOWN_COMPARTMENT`, `NGC_ERR_BUFFER_TOO_SMALL`, `NGC_ERR_PANIC`.
  *
  * # Safety
  * `cell` a live handle; `compartment` NUL-terminated; `dims` valid for writing
@@ -618,8 +719,8 @@ NgcStatus ngc_cell_compartment_dims(const NgcCell *cell,
 NgcStatus ngc_cell_is_bound(const NgcCell *cell, const char *compartment, bool *out_bound);
 
 /**
- * `*out_type` = the cell's type, ngc-learn's class name (`"BernoulliErrorCell"`),
- * as a static NUL-terminated string; never free it.
+ * `*out_type` = the cell's type, ngc-learn's class name (`"BernoulliErrorCell"`,
+ * `"GaussianErrorCell"`, ...), as a static NUL-terminated string; never free it.
  *
  * Returns `NGC_OK`, `NGC_ERR_NULL_POINTER`, `NGC_ERR_MISALIGNED_POINTER`,
  * `NGC_ERR_INVALID_HANDLE`, `NGC_ERR_PANIC`.
@@ -630,14 +731,16 @@ NgcStatus ngc_cell_is_bound(const NgcCell *cell, const char *compartment, bool *
 NgcStatus ngc_cell_type(const NgcCell *cell, const char **out_type);
 
 /**
- * Copies the cell's name (as given at creation) into `buf`, snprintf-style:
- * at most `buf_len - 1` bytes and a NUL. `*out_len` (when `out_len` is not
- * NULL) gets the name's full length in bytes, without the NUL. With `buf_len`
- * 0, `buf` may be NULL: a size query.
+ * Copies the cell's name (as given at creation) and a NUL into `buf`;
+ * `*out_len` (when `out_len` is not NULL) gets the name's length in bytes,
+ * without the NUL.
+ *
+ * - `buf_len == 0`: a size query; only `*out_len` is written (`buf` may be NULL).
+ * - `buf_len > length`: the name, its NUL and `*out_len` are written.
+ * - otherwise `NGC_ERR_BUFFER_TOO_SMALL`, and nothing is written.
  *
  * Returns `NGC_OK`, `NGC_ERR_NULL_POINTER`, `NGC_ERR_MISALIGNED_POINTER`,
- * `NGC_ERR_INVALID_HANDLE`, `NGC_ERR_BUFFER_TOO_SMALL` (the name was cut;
- * `*out_len` says how long it is), `NGC_ERR_PANIC`.
+ * `NGC_ERR_INVALID_HANDLE`, `NGC_ERR_BUFFER_TOO_SMALL`, `NGC_ERR_PANIC`.
  *
  * # Safety
  * `cell` a live handle; `buf` valid for writing `buf_len` bytes; `out_len` NULL
@@ -646,12 +749,14 @@ NgcStatus ngc_cell_type(const NgcCell *cell, const char **out_type);
 NgcStatus ngc_cell_name(const NgcCell *cell, char *buf, size_t buf_len, size_t *out_len);
 
 /**
- * Copies the cell's metadata, one line of UTF-8 JSON, into `buf`, snprintf-style
- * (as `ngc_cell_name`). It is what ngc-learn's `help()` gives, corrected: the
- * cell type, its name and dtype, a description and the dynamics, the
- * hyper-parameters (`n_units`, `batch_size`, `input_logits`, `shape`) with their
- * values, and for each compartment its name, role (`"input"`/`"output"`),
- * display name, units, current shape, rest value and description.
+ * Copies the cell's metadata, one line of UTF-8 JSON, into `buf` (as
+ * `ngc_cell_name`: a size query with `buf_len` 0, nothing written when it
+ * does not fit). It is what ngc-learn's `help()` gives, corrected: the cell
+ * type, its name and dtype, a description and the dynamics, the
+ * hyper-parameters (`n_units`, `batch_size`, the type's own, `shape`) with
+ * their values, and for each compartment its name, role (`"input"`,
+ * `"state"`, `"output"`, `"parameter"`), display name, units, current shape,
+ * rest value (`null` when not finite) and description.
  *
  * Returns as `ngc_cell_name`.
  *

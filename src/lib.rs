@@ -1,11 +1,12 @@
 //! # ngc-cells
 //!
-//! ngc-learn's error cells as a native library. The first cell is
-//! `BernoulliErrorCell` (ngc-learn 3.2.3), reproduced number for number.
+//! ngc-learn's neuron cells as a native library, reproduced number for number
+//! (ngc-learn 3.2.3): `BernoulliErrorCell` and the rest of the graded family.
 //!
 //! Two layers:
-//! - [`core`]: the safe Rust core (cell math, shapes, compartments). Rust users can
-//!   use it directly: [`core::bernoulli_error_cell`].
+//! - [`core`]: the safe Rust core (cell math, shapes, compartments; one file
+//!   per cell type in [`core::cells`]). Rust users can use it directly:
+//!   [`core::bernoulli_error_cell`].
 //! - [`abi`]: the C ABI (`ngc_*` functions, declared in `include/ngc_cells.h`),
 //!   a thin layer of pointer checks, status codes and a panic barrier over the core.
 //!   All `unsafe` code of the crate lives there.

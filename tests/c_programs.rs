@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::family::{self, FAMILY};
 use common::*;
 
 fn stdout(o: &std::process::Output) -> String {
@@ -31,6 +32,26 @@ fn c_api_tests_pass_linked_static_and_shared() {
             .find_map(|w| w.parse().ok())
             .unwrap_or(0);
         assert!(passed >= 80, "{link:?}: only {passed} checks ran: {out}");
+    }
+}
+
+/// `tests/c/family_cell.c`, built for each row of the family table, linked
+/// static and shared: the generic C API holds for every cell configuration.
+#[test]
+fn family_c_program_passes_for_every_row() {
+    for row in FAMILY {
+        for link in [Link::Static, Link::Shared] {
+            let exe = scratch("c").join(format!("family_cell_{}_{link:?}", row.label));
+            family::build_family_cell(row, C_FLAGS, &exe, link);
+            let out = stdout(&run(&exe, &[]));
+            let passed = family::family_cell_passed(row, &out);
+            // Two dtypes, 2-D and (when taken) 4-D: several hundred checks each.
+            assert!(
+                passed >= 200,
+                "{} {link:?}: only {passed} checks ran",
+                row.label
+            );
+        }
     }
 }
 

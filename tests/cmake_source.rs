@@ -45,7 +45,7 @@ fn cargo_target_dir() -> PathBuf {
     base().join("cargo")
 }
 
-/// The soname of this version (README "ABI and soname"), computed independently.
+/// The soname of this version (docs/install.md, "ABI and soname"), computed independently.
 fn expected_soname() -> String {
     let v: Vec<u32> = VERSION
         .split(['.', '-', '+'])

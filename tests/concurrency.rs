@@ -1,213 +1,226 @@
-//! Many cells advanced on several threads at once give exactly the serial results,
-//! and one thread's last-error message is never clobbered by another's.
+//! Threads, for every row of the family table (`tests/common/family.rs`), through
+//! the C ABI (the native platform):
+//! - a cell gives the bits of its one-thread run for any thread count (1, 2, 3,
+//!   7, 64, SIZE_MAX) at sizes around the sum block (4096) and the thread
+//!   thresholds (65536 elements, 32768 per thread, 64 threads);
+//! - many cells advanced on several threads at once give exactly their serial,
+//!   one-thread results;
+//! - one thread's last-error message is never clobbered by another's.
 
 mod common;
 
-use std::ffi::CString;
-use std::ptr;
 use std::sync::{Arc, Barrier, Mutex};
 
+use common::family::{Cell, Row, DTYPES, FAMILY};
 use common::{cstr, last_error, RawBuf};
 use ngc_cells::*;
 
-/// A cell handle that may move between threads (the ABI allows it: one thread at a time).
-struct Handle(*mut NgcCell);
-// SAFETY: NgcCell is Send; each handle is used by one thread at a time below.
-unsafe impl Send for Handle {}
+/// Elements per block of the loss's partial sums, and per thread (the header:
+/// threads from 65536 elements on, 32768 each, at most 64).
+const BLOCK: usize = 4096;
+const PER_THREAD: usize = 32768;
+const MAX_THREADS: usize = 64;
 
-/// A cell configuration of the test set.
+/// The threads a cell of `count` elements uses when asked for `threads`, as the
+/// header documents it. Only used to skip runs that would repeat another's
+/// split; the comparison itself assumes nothing.
+fn split(count: usize, threads: usize) -> usize {
+    threads.min(MAX_THREADS).min((count / PER_THREAD).max(1))
+}
+
+/// `(batch, n_units)` of `count` elements, batched when it divides.
+fn dims(count: usize) -> (usize, usize) {
+    let batch = [4, 3, 2]
+        .into_iter()
+        .find(|&b| count.is_multiple_of(b))
+        .unwrap_or(1);
+    (batch, count / batch)
+}
+
+/// One step from fresh inputs with `threads` threads: every compartment's bits.
+fn one_step(row: &'static Row, count: usize, dtype: NgcDtype, threads: usize) -> Vec<Vec<u64>> {
+    let (batch, n) = dims(count);
+    let c = row.cell(n, batch, dtype);
+    c.set_threads(threads);
+    c.set_random_inputs(count as u64);
+    c.advance(1.0, 0.5);
+    c.snapshot()
+}
+
+fn first_difference(a: &[Vec<u64>], b: &[Vec<u64>], row: &Row) -> String {
+    for ((name, x), y) in row.compartments.iter().zip(a).zip(b) {
+        if let Some(j) = (0..x.len().max(y.len())).find(|&j| x.get(j) != y.get(j)) {
+            return format!(
+                "{name}[{j}]: {:?} vs {:?} (of {} elements)",
+                x.get(j),
+                y.get(j),
+                x.len()
+            );
+        }
+    }
+    "none".into()
+}
+
+/// Asks for each thread count at `count` elements and compares with one thread.
+/// Requests that would split the work as an earlier one did are skipped (they
+/// would repeat its schedule), so list the largest first.
+fn compare_thread_counts(row: &'static Row, dtype: NgcDtype, count: usize, threads: &[usize]) {
+    let one = one_step(row, count, dtype, 1);
+    let mut seen = Vec::new();
+    for &t in threads {
+        let s = split(count, t);
+        if seen.contains(&s) {
+            continue;
+        }
+        seen.push(s);
+        let got = one_step(row, count, dtype, t);
+        assert!(
+            got == one,
+            "{} dtype {dtype}, {count} elements, {t} threads: not the one-thread bits; first \
+             difference: {}",
+            row.label,
+            first_difference(&got, &one, row)
+        );
+    }
+}
+
+#[test]
+fn every_thread_count_gives_the_bits_of_one_thread() {
+    let t0 = std::time::Instant::now();
+    let threads = [usize::MAX, 64, 7, 3, 2];
+    // Around the block and the thread thresholds: one block either side (threads
+    // asked for, not used), 2 threads (one short, exact, one over, a block less
+    // one over), 3 threads, 7 threads with a partial last block.
+    let sizes = [
+        BLOCK - 1,
+        BLOCK + 1,
+        2 * PER_THREAD - 1,
+        2 * PER_THREAD,
+        2 * PER_THREAD + 1,
+        2 * PER_THREAD + BLOCK - 1,
+        3 * PER_THREAD + 1,
+        7 * PER_THREAD + BLOCK + 1,
+    ];
+    let mut types_at_64 = Vec::new();
+    for row in FAMILY {
+        for dtype in DTYPES {
+            for &count in &sizes {
+                compare_thread_counts(row, dtype, count, &threads);
+            }
+        }
+        // 64 threads need 2,097,152 elements, about 2 s a run in a debug build:
+        // once per cell type (the split is the engine's; the rows of one type
+        // share a kernel), float32, with a partial last block.
+        if !types_at_64.contains(&row.type_name) {
+            types_at_64.push(row.type_name);
+            compare_thread_counts(
+                row,
+                NGC_DTYPE_F32,
+                MAX_THREADS * PER_THREAD + BLOCK + 1,
+                &[64],
+            );
+        }
+    }
+    eprintln!(
+        "thread counts: {} rows, {:.1} s",
+        FAMILY.len(),
+        t0.elapsed().as_secs_f64()
+    );
+}
+
+/// A cell configuration of the many-cells test.
 #[derive(Clone, Copy)]
 struct Config {
+    row: &'static Row,
     n: usize,
     batch: usize,
-    logits: bool,
-    f64: bool,
+    dtype: NgcDtype,
+    /// Threads of the cell in the concurrent run (the serial run uses 1).
     threads: usize,
-    /// Bind `p` and `dp` to caller buffers instead of copying in and out.
+    /// Bind the first input and output to caller buffers instead of copying.
     bound: bool,
 }
 
 fn configs() -> Vec<Config> {
     let mut v = Vec::new();
-    for i in 0..15 {
+    for row in FAMILY {
+        for i in 0..8 {
+            v.push(Config {
+                row,
+                n: 1 + (i * 7) % 23,
+                batch: 1 + i % 3,
+                dtype: DTYPES[i % 2],
+                threads: 1 + i % 2,
+                bound: i % 4 == 1,
+            });
+        }
+        // Large enough for the cell's own threads (2 x 33,000 elements).
         v.push(Config {
-            n: 1 + (i * 7) % 23,
-            batch: 1 + i % 3,
-            logits: i % 2 == 0,
-            f64: i % 3 == 0,
-            threads: 1,
-            bound: i % 4 == 1,
+            row,
+            n: 33_000,
+            batch: 2,
+            dtype: NGC_DTYPE_F32,
+            threads: 2,
+            bound: true,
         });
     }
-    // Large enough for blocked sums and for the cell's own threads (2 x 70,000 elements).
-    v.push(Config {
-        n: 70_000,
-        batch: 2,
-        logits: true,
-        f64: false,
-        threads: 2,
-        bound: true,
-    });
     v
 }
 
-/// An input value for cell `c`, step `t`, element `j`: varied, some at the clip bounds.
-fn input(c: usize, t: usize, j: usize) -> f64 {
-    let h = (c as u64 * 0x9E37_79B9 + t as u64 * 0x85EB_CA6B + j as u64 * 0xC2B2_AE35) % 10_007;
-    (h as f64 / 10_007.0) * 12.0 - 6.0
-}
-
-/// One cell and the buffers it owns, run for `steps` steps; returns the bits of
-/// `L`, `dp` and `dtarget` after every step.
+/// One cell, its bound buffers, and the fingerprints of its state after every step.
 struct Run {
-    cell: Handle,
-    cfg: Config,
+    cell: Cell,
     c: usize,
-    p: RawBuf<f64>,
-    p32: RawBuf<f32>,
-    dp: RawBuf<f64>,
-    dp32: RawBuf<f32>,
+    /// Bound caller buffers (f64 storage, used as f32 for an f32 cell).
+    _bufs: Vec<RawBuf<f64>>,
     out: Vec<u64>,
 }
-// SAFETY: the raw buffers belong to this run alone and move with it.
+// SAFETY: the cell and its raw buffers belong to this run alone and move with it.
 unsafe impl Send for Run {}
 
 impl Run {
-    fn new(c: usize, cfg: Config) -> Run {
-        let count = cfg.n * cfg.batch;
-        let dtype = if cfg.f64 {
-            NGC_DTYPE_F64
-        } else {
-            NGC_DTYPE_F32
-        };
-        let mut h = ptr::null_mut();
-        // SAFETY: valid arguments.
-        let st = unsafe {
-            ngc_bernoulli_error_cell_new(
-                cstr("c").as_ptr(),
-                cfg.n,
-                cfg.batch,
-                cfg.logits,
-                ptr::null(),
-                dtype,
-                &mut h,
-            )
-        };
-        assert_eq!(st, NGC_OK);
-        let run = Run {
-            cell: Handle(h),
-            cfg,
+    fn new(c: usize, cfg: Config, threads: usize) -> Run {
+        let cell = cfg.row.cell(cfg.n, cfg.batch, cfg.dtype);
+        cell.set_threads(threads);
+        let mut bufs = Vec::new();
+        if cfg.bound {
+            let output = cfg.row.outputs.iter().find(|o| **o != "mask");
+            for name in [cfg.row.inputs[0].name].into_iter().chain(output.copied()) {
+                let len = cell.len(name);
+                let buf = RawBuf::new(&vec![0.0f64; len]);
+                // SAFETY: live handle; the buffer holds `len` f64 (room for `len`
+                // f32), lives as long as the run, and the cell is freed first.
+                let st =
+                    unsafe { ngc_cell_bind(cell.ptr, cstr(name).as_ptr(), buf.ptr.cast(), len) };
+                assert_eq!(
+                    st,
+                    NGC_OK,
+                    "{}: bind {name}: {}",
+                    cfg.row.label,
+                    last_error()
+                );
+                bufs.push(buf);
+            }
+        }
+        Run {
+            cell,
             c,
-            p: RawBuf::new(&vec![0.0; if cfg.f64 { count } else { 1 }]),
-            p32: RawBuf::new(&vec![0.0; if cfg.f64 { 1 } else { count }]),
-            dp: RawBuf::new(&vec![0.0; if cfg.f64 { count } else { 1 }]),
-            dp32: RawBuf::new(&vec![0.0; if cfg.f64 { 1 } else { count }]),
+            _bufs: bufs,
             out: Vec::new(),
-        };
-        // SAFETY: live handle; the buffers live as long as the run, which frees the cell first.
-        unsafe {
-            assert_eq!(ngc_cell_set_threads(h, cfg.threads), NGC_OK);
-            if cfg.bound {
-                if cfg.f64 {
-                    assert_eq!(
-                        ngc_cell_bind_f64(h, c"p".as_ptr(), run.p.ptr, count),
-                        NGC_OK
-                    );
-                    assert_eq!(
-                        ngc_cell_bind_f64(h, c"dp".as_ptr(), run.dp.ptr, count),
-                        NGC_OK
-                    );
-                } else {
-                    assert_eq!(
-                        ngc_cell_bind_f32(h, c"p".as_ptr(), run.p32.ptr, count),
-                        NGC_OK
-                    );
-                    assert_eq!(
-                        ngc_cell_bind_f32(h, c"dp".as_ptr(), run.dp32.ptr, count),
-                        NGC_OK
-                    );
-                }
-            }
         }
-        run
     }
 
-    /// One step: new inputs, advance, record the outputs; a reset every 7th step.
+    /// One step: new inputs, advance, record the state; a reset every 7th step.
     fn step(&mut self, t: usize) {
-        let h = self.cell.0;
-        let count = self.cfg.n * self.cfg.batch;
-        let p: Vec<f64> = (0..count).map(|j| input(self.c, t, j)).collect();
-        let x: Vec<f64> = (0..count)
-            .map(|j| f64::from(input(self.c, t + 1000, j) > 0.0))
-            .collect();
-        // SAFETY: live handle used by this thread only; buffers hold `count` elements.
-        unsafe {
-            if t % 7 == 6 {
-                assert_eq!(ngc_cell_reset(h), NGC_OK);
-            }
-            if self.cfg.f64 {
-                if self.cfg.bound {
-                    for (j, v) in p.iter().enumerate() {
-                        self.p.set(j, *v);
-                    }
-                } else {
-                    assert_eq!(
-                        ngc_cell_set_f64(h, c"p".as_ptr(), p.as_ptr(), count),
-                        NGC_OK
-                    );
-                }
-                assert_eq!(
-                    ngc_cell_set_f64(h, c"target".as_ptr(), x.as_ptr(), count),
-                    NGC_OK
-                );
-            } else {
-                let p32: Vec<f32> = p.iter().map(|&v| v as f32).collect();
-                let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
-                if self.cfg.bound {
-                    for (j, v) in p32.iter().enumerate() {
-                        self.p32.set(j, *v);
-                    }
-                } else {
-                    assert_eq!(
-                        ngc_cell_set_f32(h, c"p".as_ptr(), p32.as_ptr(), count),
-                        NGC_OK
-                    );
-                }
-                assert_eq!(
-                    ngc_cell_set_f32(h, c"target".as_ptr(), x32.as_ptr(), count),
-                    NGC_OK
-                );
-            }
-            assert_eq!(ngc_cell_advance(h, t as f64, 1.0), NGC_OK);
-            let mut l = 0.0;
-            assert_eq!(ngc_cell_loss(h, &mut l), NGC_OK);
-            self.out.push(l.to_bits());
-            for name in [c"dp", c"dtarget"] {
-                if self.cfg.f64 {
-                    let mut v = vec![0f64; count];
-                    assert_eq!(
-                        ngc_cell_get_f64(h, name.as_ptr(), v.as_mut_ptr(), count),
-                        NGC_OK
-                    );
-                    self.out.push(fold(v.iter().map(|x| x.to_bits())));
-                } else {
-                    let mut v = vec![0f32; count];
-                    assert_eq!(
-                        ngc_cell_get_f32(h, name.as_ptr(), v.as_mut_ptr(), count),
-                        NGC_OK
-                    );
-                    self.out
-                        .push(fold(v.iter().map(|x| u64::from(x.to_bits()))));
-                }
-            }
+        if t % 7 == 6 {
+            // SAFETY: live handle used by this thread only.
+            assert_eq!(unsafe { ngc_cell_reset(self.cell.ptr) }, NGC_OK);
         }
-    }
-}
-
-impl Drop for Run {
-    fn drop(&mut self) {
-        // SAFETY: a live handle owned by this run; freed before its buffers.
-        unsafe { ngc_cell_free(self.cell.0) };
+        self.cell.set_random_inputs((self.c * 1000 + t) as u64);
+        self.cell.advance(t as f64, 1.0);
+        for bits in self.cell.snapshot() {
+            self.out.push(fold(bits.into_iter()));
+        }
     }
 }
 
@@ -223,12 +236,12 @@ const STEPS: usize = 12;
 #[test]
 fn many_cells_on_several_threads_give_exactly_the_serial_results() {
     let cfgs = configs();
-    // Serial: one thread, one cell after another.
+    // Serial: this thread, one cell after another, each with one thread.
     let serial: Vec<Vec<u64>> = cfgs
         .iter()
         .enumerate()
         .map(|(c, cfg)| {
-            let mut r = Run::new(c, *cfg);
+            let mut r = Run::new(c, *cfg, 1);
             for t in 0..STEPS {
                 r.step(t);
             }
@@ -242,7 +255,7 @@ fn many_cells_on_several_threads_give_exactly_the_serial_results() {
     let queue: Arc<Mutex<Vec<(Run, usize)>>> = Arc::new(Mutex::new(
         cfgs.iter()
             .enumerate()
-            .map(|(c, cfg)| (Run::new(c, *cfg), 0))
+            .map(|(c, cfg)| (Run::new(c, *cfg, cfg.threads), 0))
             .collect(),
     ));
     let done: Arc<Mutex<Vec<Run>>> = Arc::new(Mutex::new(Vec::new()));
@@ -272,7 +285,11 @@ fn many_cells_on_several_threads_give_exactly_the_serial_results() {
     done.sort_by_key(|r| r.c);
     assert_eq!(done.len(), cfgs.len());
     for (r, want) in done.iter().zip(&serial) {
-        assert_eq!(&r.out, want, "cell {} differs from its serial run", r.c);
+        assert_eq!(
+            &r.out, want,
+            "cell {} ({}) differs from its serial run",
+            r.c, cfgs[r.c].row.label
+        );
     }
 }
 
@@ -285,39 +302,26 @@ fn one_threads_last_error_is_not_clobbered_by_another() {
         .map(|id| {
             let start = start.clone();
             std::thread::spawn(move || {
-                let mut h = ptr::null_mut();
-                // SAFETY: valid arguments.
-                let st = unsafe {
-                    ngc_bernoulli_error_cell_new(
-                        cstr("t").as_ptr(),
-                        2,
-                        1,
-                        false,
-                        ptr::null(),
-                        NGC_DTYPE_F32,
-                        &mut h,
-                    )
-                };
-                assert_eq!(st, NGC_OK);
+                // Each thread a cell of another row, in turn.
+                let row = &FAMILY[id % FAMILY.len()];
+                let c = row.cell(2, 1, DTYPES[id % 2]);
                 start.wait();
                 for i in 0..rounds {
-                    let name: CString = cstr(&format!("thread{id}-round{i}"));
+                    let name = cstr(&format!("thread{id}-round{i}"));
                     let mut n = 0usize;
                     // SAFETY: live handle owned by this thread.
-                    let st = unsafe { ngc_cell_compartment_len(h, name.as_ptr(), &mut n) };
+                    let st = unsafe { ngc_cell_compartment_len(c.ptr, name.as_ptr(), &mut n) };
                     assert_eq!(st, NGC_ERR_UNKNOWN_COMPARTMENT);
                     // Successful calls on this thread keep the message too.
-                    // SAFETY: as above.
-                    assert_eq!(unsafe { ngc_cell_advance(h, 0.0, 1.0) }, NGC_OK);
+                    c.advance(0.0, 1.0);
                     std::thread::yield_now();
                     let msg = last_error();
                     assert!(
                         msg.contains(&format!("'thread{id}-round{i}'")),
-                        "thread {id} round {i} reads another message: {msg}"
+                        "thread {id} ({}) round {i} reads another message: {msg}",
+                        row.label
                     );
                 }
-                // SAFETY: live handle owned by this thread.
-                unsafe { ngc_cell_free(h) };
             })
         })
         .collect();

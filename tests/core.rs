@@ -1,4 +1,4 @@
-//! The safe Rust core against hand-derived values (BERNOULLI.md, worked by hand).
+//! The safe Rust core against hand-derived values (docs/cells/bernoulli.md, worked by hand).
 
 use ngc_cells::core::{bernoulli_error_cell, Cell, CellError, Real};
 

@@ -1,76 +1,122 @@
 //! The library unloads: after `ngc_cell_free`, `dlclose` really unmaps it, even
-//! though this thread ran `advance` with worker threads. A thread-local
-//! destructor registered by the library in the calling thread (as
-//! `std::thread::spawn` would) makes glibc keep it loaded, which would break
-//! MATLAB's `clear mex` and similar reload-in-process hosts.
+//! though the calling thread ran `advance` with worker threads, for every row of
+//! the family table (`tests/common/family.rs`). A thread-local destructor
+//! registered by the library in the calling thread (as `std::thread::spawn`
+//! would) makes glibc keep it loaded, which would break MATLAB's `clear mex` and
+//! similar reload-in-process hosts.
+//!
+//! The host is a C program (`tests/c/dlclose_cell.c`) built per row, not linked
+//! with the library: every call goes through `dlsym`, as in MATLAB.
 #![cfg(all(target_os = "linux", target_env = "gnu"))]
 
-use std::ffi::{c_char, c_void, CString};
+mod common;
 
-type New = unsafe extern "C" fn(
-    *const c_char,
-    usize,
-    usize,
-    bool,
-    *const usize,
-    i32,
-    *mut *mut c_void,
-) -> i32;
-type Threads = unsafe extern "C" fn(*mut c_void, usize) -> i32;
-type Advance = unsafe extern "C" fn(*mut c_void, f64, f64) -> i32;
-type Free = unsafe extern "C" fn(*mut c_void);
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
-fn cdylib() -> Option<std::path::PathBuf> {
-    // target/<profile>/deps/<this test> -> target/<profile>/libngc_cells.so
-    let exe = std::env::current_exe().ok()?;
-    let p = exe.parent()?.parent()?.join("libngc_cells.so");
+use common::family::{self, Row, FAMILY};
+use common::*;
+
+/// The shared library cargo built for this test run.
+fn cdylib() -> Option<PathBuf> {
+    let p = deps_dir().join("libngc_cells.so");
     p.exists().then_some(p)
+}
+
+/// `tests/c/dlclose_cell.c` for `row`: its constructor called through `dlsym`.
+fn build_host(row: &Row, exe: &Path) {
+    let f = family::c_function(row);
+    let call = row.c_new.replacen(f, "(*row_fn)", 1);
+    let out = Command::new("cc")
+        .args(C_FLAGS)
+        .arg(format!("-DROW_FN={f}"))
+        .arg(format!(
+            "-DROW_NEW(name,n_units,batch_size,shape,dtype,out)={call}"
+        ))
+        .arg(format!("-DROW_LABEL=\"{}\"", row.label))
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg(root().join("tests/c/dlclose_cell.c"))
+        .arg("-o")
+        .arg(exe)
+        .arg("-ldl")
+        .output()
+        .expect("cc runs");
+    assert!(
+        out.status.success(),
+        "{}: building the dlclose host failed:\n{}",
+        row.label,
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn the_library_unloads_after_use_with_threads() {
-    let Some(path) = cdylib() else {
-        eprintln!("libngc_cells.so not found next to the test binary; skipped");
+    let Some(lib) = cdylib() else {
+        skip_or_fail("libngc_cells.so was not found next to the test binary");
         return;
     };
-    let cpath = CString::new(path.to_str().unwrap()).unwrap();
-    // SAFETY: dlopen/dlsym/dlclose on our own library, symbols with the
-    // signatures declared in include/ngc_cells.h; the handle is used only
-    // while the library is loaded.
-    unsafe {
-        let h = libc::dlopen(cpath.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL);
-        assert!(!h.is_null(), "dlopen failed");
-        let sym = |name: &str| {
-            let n = CString::new(name).unwrap();
-            let s = libc::dlsym(h, n.as_ptr());
-            assert!(!s.is_null(), "{name} missing");
-            s
-        };
-        let new: New = std::mem::transmute(sym("ngc_bernoulli_error_cell_new"));
-        let threads: Threads = std::mem::transmute(sym("ngc_cell_set_threads"));
-        let advance: Advance = std::mem::transmute(sym("ngc_cell_advance"));
-        let free: Free = std::mem::transmute(sym("ngc_cell_free"));
-        let mut cell: *mut c_void = std::ptr::null_mut();
-        let name = CString::new("u").unwrap();
+    let dir = scratch("hosts");
+    for row in FAMILY {
+        let exe = dir.join(format!("dlclose_{}", row.label));
+        build_host(row, &exe);
+        let out = run(&exe, &[lib.to_str().unwrap()]);
         assert_eq!(
-            new(
-                name.as_ptr(),
-                300_000,
-                1,
-                true,
-                std::ptr::null(),
-                1,
-                &mut cell
-            ),
-            0
+            String::from_utf8_lossy(&out.stdout).trim(),
+            format!("dlclose {}: unloaded", row.label)
         );
-        assert_eq!(threads(cell, 2), 0);
-        for _ in 0..3 {
-            assert_eq!(advance(cell, 0.0, 1.0), 0);
-        }
-        free(cell);
-        assert_eq!(libc::dlclose(h), 0);
-        let again = libc::dlopen(cpath.as_ptr(), libc::RTLD_NOW | libc::RTLD_NOLOAD);
-        assert!(again.is_null(), "the library is still loaded after dlclose");
     }
+}
+
+/// The check can fail: a planted library whose constructor registers a
+/// thread-local destructor in the calling thread (a C++ `thread_local` object)
+/// stays loaded, and the host says so.
+#[test]
+fn the_check_catches_a_library_that_stays_loaded() {
+    let dir = scratch("planted");
+    let src = dir.join("planted.cpp");
+    std::fs::write(
+        &src,
+        r#"#include "ngc_cells.h"
+struct Keep { int n = 0; ~Keep() { n = -1; } };
+static thread_local Keep keep;
+extern "C" {
+NgcStatus ngc_bernoulli_error_cell_new(const char *, size_t, size_t, bool, const size_t *,
+                                       NgcDtype, NgcCell **out) {
+    keep.n++;
+    *out = reinterpret_cast<NgcCell *>(&keep);
+    return NGC_OK;
+}
+NgcStatus ngc_cell_set_threads(NgcCell *, size_t) { return NGC_OK; }
+NgcStatus ngc_cell_advance(NgcCell *, double, double) { return NGC_OK; }
+void ngc_cell_free(NgcCell *) {}
+}
+"#,
+    )
+    .unwrap();
+    let lib = dir.join("libplanted.so");
+    let out = Command::new("c++")
+        .args(["-shared", "-fPIC", "-std=c++11", "-I"])
+        .arg(root().join("include"))
+        .arg(&src)
+        .arg("-o")
+        .arg(&lib)
+        .output()
+        .expect("c++ runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let row = family::row("bernoulli_prob");
+    let exe = dir.join("host");
+    build_host(row, &exe);
+    let out = Command::new(&exe).arg(&lib).output().unwrap();
+    assert!(
+        !out.status.success()
+            && String::from_utf8_lossy(&out.stderr).contains("still loaded after dlclose"),
+        "the host did not notice a library that stays loaded: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

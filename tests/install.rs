@@ -1,7 +1,7 @@
 //! Installs the library with `install.sh` into fresh prefixes under
 //! `target/tmp/install-tests/` and checks it the way C users meet it:
 //!
-//! - the installed layout, the soname (README "ABI and soname") and its links;
+//! - the installed layout, the soname (docs/install.md, "ABI and soname") and its links;
 //! - the shared library's dynamic symbol table: nothing but the header's `ngc_*`;
 //! - three real consumers (`tests/consumer/`): a C program built with
 //!   `pkg-config --cflags --libs`, one built with `pkg-config --static` and linked
@@ -19,7 +19,6 @@ use common::strip_c_comments;
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -31,10 +30,6 @@ static INSTALL: Mutex<()> = Mutex::new(());
 
 fn source_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
 /// The soname the README's policy gives this version, computed independently of
@@ -63,35 +58,20 @@ fn cc() -> String {
     std::env::var("CC").unwrap_or_else(|_| "cc".to_string())
 }
 
-/// Whether all `tools` run. When one does not: a failure in CI, a loud skip elsewhere.
-fn have_tools(test: &str, tools: &[&str]) -> bool {
+/// Whether all `tools` run. When one does not: a failure in CI, a loud skip
+/// elsewhere (`common::skip_or_fail`).
+fn have_tools(tools: &[&str]) -> bool {
     let missing: Vec<&str> = tools
         .iter()
         .copied()
-        .filter(|t| {
-            !Command::new(t)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
+        .filter(|t| !common::tool_runs(t))
         .collect();
     if missing.is_empty() {
         return true;
     }
-    if in_ci() {
-        panic!(
-            "{test}: {missing:?} not found. CI must have them: they are listed in \
-             .ci/apt-packages, which .ci/run installs"
-        );
-    }
-    // Straight to stderr, past the test harness's capture, so it is seen.
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n{bar}\nSKIPPED {test}: {missing:?} not found on this machine.\n\
-         Install them (Debian: the packages listed in .ci/apt-packages) to run it.\n\
-         In CI (CI=true) this is a failure, not a skip.\n{bar}\n",
-        bar = "!".repeat(78)
-    );
+    common::skip_or_fail(&format!(
+        "{missing:?} not found on this machine (Debian: the packages in .ci/apt-packages)"
+    ));
     false
 }
 
@@ -170,7 +150,7 @@ fn pkg_config(prefix: &Path, args: &[&str]) -> Vec<String> {
 #[test]
 fn installs_the_layout_with_the_policy_soname() {
     let test = "installs_the_layout_with_the_policy_soname";
-    if !have_tools(test, &["readelf"]) {
+    if !have_tools(&["readelf"]) {
         return;
     }
     let dir = fresh_dir(test);
@@ -249,7 +229,7 @@ fn installs_the_layout_with_the_policy_soname() {
 #[test]
 fn shared_library_exports_only_the_headers_ngc_functions() {
     let test = "shared_library_exports_only_the_headers_ngc_functions";
-    if !have_tools(test, &["nm"]) {
+    if !have_tools(&["nm"]) {
         return;
     }
     let prefix = fresh_dir(test).join("prefix");
@@ -288,7 +268,7 @@ fn shared_library_exports_only_the_headers_ngc_functions() {
 fn pkg_config_shared_consumer() {
     let test = "pkg_config_shared_consumer";
     let cc = cc();
-    if !have_tools(test, &[&cc, "pkg-config", "readelf"]) {
+    if !have_tools(&[&cc, "pkg-config", "readelf"]) {
         return;
     }
     let dir = fresh_dir(test);
@@ -322,7 +302,7 @@ fn pkg_config_shared_consumer() {
 fn pkg_config_static_consumer_links_fully_static() {
     let test = "pkg_config_static_consumer_links_fully_static";
     let cc = cc();
-    if !have_tools(test, &[&cc, "pkg-config", "readelf"]) {
+    if !have_tools(&[&cc, "pkg-config", "readelf"]) {
         return;
     }
     let dir = fresh_dir(test);
@@ -363,7 +343,7 @@ fn cmake_find_package_consumer() {
     let test = "cmake_find_package_consumer";
     let cc = cc();
     let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".to_string());
-    if !have_tools(test, &[&cc, &cxx, "cmake", "readelf"]) {
+    if !have_tools(&[&cc, &cxx, "cmake", "readelf"]) {
         return;
     }
     let dir = fresh_dir(test);

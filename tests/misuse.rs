@@ -1,22 +1,31 @@
-//! The misuse table: every way of calling the C ABI wrongly that README's
-//! "Misuse never crashes the host" lists, one case per row.
+//! The misuse table: every way of calling the C ABI wrongly that
+//! docs/hardening.md's "Misuse never crashes the host" lists, one case per row;
+//! and the misuses that do not depend on the cell type, for every row of the
+//! family table (`tests/common/family.rs`).
 //!
-//! `CASES` is the source of truth. Each case runs against a fresh fixture (three
-//! cells with bound buffers and non-rest values), and the test checks the status,
-//! that the thread's last-error message names the function and says what went
-//! wrong, and that the cells and every caller buffer are bit-for-bit unchanged
-//! (except where the row says otherwise). `readme_table_matches_the_cases` checks
-//! that README's table has exactly these rows, so every row is a test.
+//! `CASES` is the source of truth for the table. Each case runs against a fresh
+//! fixture (three cells with bound buffers and non-rest values), and the test
+//! checks the status, that the thread's last-error message names the function and
+//! says what went wrong, and that the cells and every caller buffer are
+//! bit-for-bit unchanged (except where the row says otherwise).
+//! `readme_table_matches_the_cases` checks that the documented table has exactly
+//! these rows, so every row is a test.
 //!
-//! `misuse_table_runs_clean_under_valgrind` runs this binary's `every_row` test
-//! again under valgrind memcheck.
+//! `every_cell_type_refuses_misuse_and_changes_nothing` makes the same checks for
+//! generic misuses (handles, out-pointers, every compartment's lengths,
+//! capacities, dtypes, names, overlaps and bindings, resets, the constructor's
+//! arguments) on a fixture of each family row, in both dtypes.
+//!
+//! `misuse_table_runs_clean_under_valgrind` and
+//! `generic_misuses_run_clean_under_valgrind` run the two again under valgrind
+//! memcheck.
 
 mod common;
 
 use std::ffi::{c_char, c_void, CStr};
 use std::ptr;
 
-use common::{cstr as s, last_error, RawBuf};
+use common::{cstr as s, family, last_error, RawBuf};
 use ngc_cells::*;
 
 /// What a row's call gives back.
@@ -64,6 +73,8 @@ struct Fx {
     s32: RawBuf<f32>,
     s64: RawBuf<f64>,
     not_a_cell: RawBuf<u64>,
+    /// 12 floats for the overlap boundary rows (nothing bound to them in the fixture).
+    adj: RawBuf<f32>,
 }
 
 macro_rules! ok {
@@ -102,6 +113,7 @@ impl Fx {
             s32: RawBuf::new(&[5.0; 16]),
             s64: RawBuf::new(&[5.0; 16]),
             not_a_cell: RawBuf::new(&[0u64; 64]),
+            adj: RawBuf::new(&[6.0; 12]),
         };
         // SAFETY: live handles; every bound buffer outlives its cell (Drop frees the
         // cells before the fields are dropped).
@@ -187,6 +199,7 @@ impl Fx {
         out.push(("tbuf".into(), bits64(&self.tbuf)));
         out.push(("s64".into(), bits64(&self.s64)));
         out.push(("not_a_cell".into(), self.not_a_cell.to_vec()));
+        out.push(("adj".into(), bits32(&self.adj)));
         out
     }
 }
@@ -655,7 +668,9 @@ static CASES: &[Case] = &[
             let long = s(&"y".repeat(100_000));
             let mut n = 0usize;
             let st = unsafe { ngc_cell_compartment_len(fx.cell, long.as_ptr(), &mut n) };
-            assert_eq!(last_error().len(), 1024, "the message is cut to 1024 bytes");
+            let msg = last_error();
+            assert!(msg.len() < 300, "the name is shortened in the message: {} bytes", msg.len());
+            assert!(msg.contains("yyy...'"), "{msg}");
             Some(st)
         },
     },
@@ -863,7 +878,7 @@ static CASES: &[Case] = &[
             let mut dims = [77usize; 1];
             let mut ndim = 0usize;
             let st = unsafe { ngc_cell_compartment_dims(fx.cell, c"p".as_ptr(), dims.as_mut_ptr(), 1, &mut ndim) };
-            assert_eq!((dims, ndim), ([77], 2), "dims untouched, ndim reported");
+            assert_eq!((dims, ndim), ([77], 0), "nothing written on failure");
             Some(st)
         },
     },
@@ -885,15 +900,15 @@ static CASES: &[Case] = &[
         misuse: "text buffer too small",
         call: "ngc_cell_name(cell, buf, 2, &len)",
         gives: Gives::Status(NGC_ERR_BUFFER_TOO_SMALL),
-        message: Some("the text is 2 bytes (plus the NUL) but buf_len is 2; it was truncated"),
+        message: Some("the text is 2 bytes (plus the NUL) but buf_len is 2; nothing was written"),
         changes: None,
         prepare: None,
         run: |fx| {
             let mut buf = [b'#' as c_char; 4];
             let mut len = 0usize;
             let st = unsafe { ngc_cell_name(fx.cell, buf.as_mut_ptr(), 2, &mut len) };
-            assert_eq!(len, 2);
-            assert_eq!(buf.map(|b| b as u8), *b"f\0##", "cut, NUL-terminated, nothing past buf_len");
+            assert_eq!(len, 0, "nothing written on failure");
+            assert_eq!(buf.map(|b| b as u8), *b"####", "nothing written on failure");
             Some(st)
         },
     },
@@ -948,7 +963,373 @@ static CASES: &[Case] = &[
         prepare: None,
         run: nan_and_inf_inputs,
     },
+    Case {
+        id: "M59",
+        misuse: "adjacent buffers (one ends where the next begins) are not an overlap",
+        call: "ngc_cell_bind_f32(plain, \"dtarget\", adj + 3, 3) between \"target\" at adj and \"mask\" at adj + 6",
+        gives: Gives::Status(NGC_OK),
+        message: None,
+        changes: Some("`dtarget` bound; its neighbours stay bound, no byte of `adj` written"),
+        prepare: Some(bind_neighbours),
+        run: |fx| {
+            let before = fx.adj.to_vec();
+            let st = unsafe { ngc_cell_bind_f32(fx.plain, c"dtarget".as_ptr(), fx.adj.ptr.add(3), 3) };
+            if st != NGC_OK {
+                return Some(st);
+            }
+            let bound = |name: &CStr| {
+                let mut b = false;
+                ok!(unsafe { ngc_cell_is_bound(fx.plain, name.as_ptr(), &mut b) });
+                b
+            };
+            assert!(bound(c"target") && bound(c"dtarget") && bound(c"mask"));
+            assert_eq!(fx.adj.to_vec(), before, "binding writes nothing");
+            Some(st)
+        },
+    },
+    Case {
+        id: "M60",
+        misuse: "one element of overlap with the next buffer",
+        call: "ngc_cell_bind_f32(plain, \"dtarget\", adj + 4, 3) with \"mask\" bound at adj + 6",
+        gives: Gives::Status(NGC_ERR_OVERLAP),
+        message: Some("overlaps the buffer bound to 'mask'"),
+        changes: None,
+        prepare: Some(bind_neighbours),
+        run: |fx| Some(unsafe { ngc_cell_bind_f32(fx.plain, c"dtarget".as_ptr(), fx.adj.ptr.add(4), 3) }),
+    },
+    Case {
+        id: "M61",
+        misuse: "one element of overlap with the previous buffer",
+        call: "ngc_cell_bind_f32(plain, \"dtarget\", adj + 2, 3) with \"target\" bound at adj",
+        gives: Gives::Status(NGC_ERR_OVERLAP),
+        message: Some("overlaps the buffer bound to 'target'"),
+        changes: None,
+        prepare: Some(bind_neighbours),
+        run: |fx| Some(unsafe { ngc_cell_bind_f32(fx.plain, c"dtarget".as_ptr(), fx.adj.ptr.add(2), 3) }),
+    },
+    Case {
+        id: "M62",
+        misuse: "`fork()` after 2 threads advanced a 200,000-element cell",
+        call: "ngc_cell_advance(big, 0, 1) in the child",
+        gives: Gives::Status(NGC_OK),
+        message: None,
+        changes: Some("in the child only: outputs bit-identical to a one-thread advance (a separate process forks, so the fixture is untouched)"),
+        prepare: None,
+        run: fork_row,
+    },
+    // ---- shapes, evolve, the size queries ------------------------------------------
+    Case {
+        id: "M63",
+        misuse: "`ngc_cell_set_shaped` on a compartment whose shape is fixed",
+        call: "ngc_cell_set_shaped(cell, \"p\", src, (size_t[]){4}, 1)",
+        gives: Gives::Status(NGC_ERR_SHAPE_MISMATCH),
+        message: Some("compartment 'p': its shape is fixed at [1, 4] by the cell; dims [4] were given"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_set_shaped(fx.cell, c"p".as_ptr(), fx.s32.ptr.cast(), [4usize].as_ptr(), 1) }),
+    },
+    Case {
+        id: "M64",
+        misuse: "`ngc_cell_set_shaped` with rank > 4",
+        call: "ngc_cell_set_shaped(cell, \"p\", src, (size_t[]){1, 1, 1, 1, 4}, 5)",
+        gives: Gives::Status(NGC_ERR_INVALID_ARGUMENT),
+        message: Some("rank is 5, at most 4 dims are supported"),
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let dims = [1usize, 1, 1, 1, 4];
+            Some(unsafe { ngc_cell_set_shaped(fx.cell, c"p".as_ptr(), fx.s32.ptr.cast(), dims.as_ptr(), 5) })
+        },
+    },
+    Case {
+        id: "M65",
+        misuse: "`ngc_cell_set_shaped` with a zero dim",
+        call: "ngc_cell_set_shaped(cell, \"p\", src, (size_t[]){1, 0}, 2)",
+        gives: Gives::Status(NGC_ERR_ZERO_SIZE),
+        message: Some("a dim must be at least 1, got 0"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_set_shaped(fx.cell, c"p".as_ptr(), fx.s32.ptr.cast(), [1usize, 0].as_ptr(), 2) }),
+    },
+    Case {
+        id: "M66",
+        misuse: "`ngc_cell_set_shaped` with NULL dims and rank > 0",
+        call: "ngc_cell_set_shaped(cell, \"p\", src, NULL, 2)",
+        gives: Gives::Status(NGC_ERR_NULL_POINTER),
+        message: Some("dims is NULL"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_set_shaped(fx.cell, c"p".as_ptr(), fx.s32.ptr.cast(), ptr::null(), 2) }),
+    },
+    Case {
+        id: "M67",
+        misuse: "`ngc_cell_evolve` on a cell without an evolve step",
+        call: "ngc_cell_evolve(cell, 0, 1)",
+        gives: Gives::Status(NGC_OK),
+        message: None,
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_evolve(fx.cell, 0.0, 1.0) }),
+    },
+    Case {
+        id: "M68",
+        misuse: "the dims size query (`dims` NULL, `dims_cap` 0)",
+        call: "ngc_cell_compartment_dims(cell, \"p\", NULL, 0, &ndim)",
+        gives: Gives::Status(NGC_OK),
+        message: None,
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let mut ndim = 77usize;
+            let st = unsafe { ngc_cell_compartment_dims(fx.cell, c"p".as_ptr(), ptr::null_mut(), 0, &mut ndim) };
+            assert_eq!(ndim, 2, "only *out_ndim is written");
+            Some(st)
+        },
+    },
+    Case {
+        id: "M69",
+        misuse: "the text size query (`buf` NULL, `buf_len` 0)",
+        call: "ngc_cell_name(cell, NULL, 0, &len)",
+        gives: Gives::Status(NGC_OK),
+        message: None,
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let mut len = 77usize;
+            let st = unsafe { ngc_cell_name(fx.cell, ptr::null_mut(), 0, &mut len) };
+            assert_eq!(len, 2, "only *out_len is written: the length of \"fx\"");
+            let mut json_len = 0usize;
+            ok!(unsafe { ngc_cell_metadata_json(fx.cell, ptr::null_mut(), 0, &mut json_len) });
+            let mut json = vec![b'#' as c_char; json_len + 1];
+            ok!(unsafe { ngc_cell_metadata_json(fx.cell, json.as_mut_ptr(), json_len + 1, ptr::null_mut()) });
+            assert_eq!(json[json_len], 0, "the size query gave the length the text has");
+            assert_ne!(json[json_len - 1], 0);
+            Some(st)
+        },
+    },
+    Case {
+        id: "M70",
+        misuse: "`json` buffer one byte short (no room for the NUL)",
+        call: "ngc_cell_metadata_json(cell, buf, len, &n) with len the text's length",
+        gives: Gives::Status(NGC_ERR_BUFFER_TOO_SMALL),
+        message: Some("nothing was written"),
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let mut len = 0usize;
+            ok!(unsafe { ngc_cell_metadata_json(fx.cell, ptr::null_mut(), 0, &mut len) });
+            let mut buf = vec![b'#' as c_char; len + 1];
+            let mut n = 77usize;
+            let st = unsafe { ngc_cell_metadata_json(fx.cell, buf.as_mut_ptr(), len, &mut n) };
+            assert_eq!(n, 77, "*out_len is not written on failure");
+            assert!(buf.iter().all(|&b| b == b'#' as c_char), "buf is not written on failure");
+            Some(st)
+        },
+    },
+    // ---- what messages and queries say ---------------------------------------------
+    Case {
+        id: "M71",
+        misuse: "more threads than any cell uses",
+        call: "ngc_cell_set_threads(cell, SIZE_MAX)",
+        gives: Gives::Status(NGC_OK),
+        message: None,
+        changes: Some("`ngc_cell_threads` reports 64, the most a cell uses"),
+        prepare: None,
+        run: |fx| {
+            let st = unsafe { ngc_cell_set_threads(fx.cell, MAX) };
+            let mut t = 0usize;
+            ok!(unsafe { ngc_cell_threads(fx.cell, &mut t) });
+            assert_eq!(t, 64);
+            Some(st)
+        },
+    },
+    Case {
+        id: "M72",
+        misuse: "a 1 MB cell name in a message",
+        call: "ngc_cell_set_f32(named, \"nu\", src, 4) on a cell named 1,000,000 'x'",
+        gives: Gives::Status(NGC_ERR_UNKNOWN_COMPARTMENT),
+        message: Some("xxx...' (BernoulliErrorCell) has no compartment named 'nu'; it has: p, target"),
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let name = "x".repeat(1_000_000);
+            let st = with_named(&name, |c| unsafe { ngc_cell_set_f32(c, c"nu".as_ptr(), fx.s32.ptr, 4) });
+            let msg = last_error();
+            assert!(
+                msg.contains(&format!("cell '{}...'", "x".repeat(64))),
+                "the name is cut to 64 characters and \"...\": {}",
+                &msg[..msg.len().min(200)]
+            );
+            assert!(msg.len() < 300, "{} bytes", msg.len());
+            Some(st)
+        },
+    },
+    Case {
+        id: "M73",
+        misuse: "a message cut in the middle of a UTF-8 character",
+        call: "ngc_cell_set_f32(named, \"nu\", src, 4) on a cell named \"éé…\", then ngc_last_error_message(buf, 28)",
+        gives: Gives::Status(NGC_ERR_UNKNOWN_COMPARTMENT),
+        message: Some("cell 'éééé"),
+        changes: Some("`buf` holds the message up to the last whole character that fits (26 of the 27 bytes that fit, then the NUL); the call returns the full length"),
+        prepare: None,
+        run: |fx| {
+            let st = with_named(&"é".repeat(40), |c| unsafe { ngc_cell_set_f32(c, c"nu".as_ptr(), fx.s32.ptr, 4) });
+            let full = last_error();
+            // "ngc_cell_set_f32: cell '" is 24 bytes and each 'é' 2 (0xC3 0xA9): 27
+            // bytes end in the middle of the second.
+            assert!(full.starts_with("ngc_cell_set_f32: cell 'éé"));
+            let mut buf = [b'#' as c_char; 32];
+            let n = unsafe { ngc_last_error_message(buf.as_mut_ptr(), 28) };
+            assert_eq!(n, full.len(), "the full length");
+            let text: Vec<u8> = buf.iter().map(|&b| b as u8).collect();
+            let end = text.iter().position(|&b| b == 0).expect("NUL-terminated");
+            assert!(end <= 27, "the text fits buf_len with its NUL");
+            assert!(std::str::from_utf8(&text[..end]).is_ok(), "cut at a character: {:?}", &text[..end]);
+            assert_eq!(&text[..end], &full.as_bytes()[..end], "a prefix of the message");
+            assert_eq!(end, 26, "every whole character that fits, no lone lead byte");
+            assert!(text[end + 1..].iter().all(|&b| b == b'#'), "nothing past the NUL");
+            Some(st)
+        },
+    },
 ];
+
+/// Runs `f` on a new float32 cell (4 units) of that name, then frees it.
+fn with_named(name: &str, f: impl FnOnce(*mut NgcCell) -> NgcStatus) -> NgcStatus {
+    let c = new_cell(name, 4, 1, false, NGC_DTYPE_F32);
+    let st = f(c);
+    // SAFETY: a handle just made.
+    unsafe { ngc_cell_free(c) };
+    st
+}
+
+/// Rows M59-M61: `target` bound to `adj[0..3]` and `mask` to `adj[6..9]` of `plain`
+/// (3 elements each).
+fn bind_neighbours(fx: &Fx) {
+    // SAFETY: live handle; `adj` outlives the fixture's cells and holds 12 floats.
+    unsafe {
+        ok!(ngc_cell_bind_f32(
+            fx.plain,
+            c"target".as_ptr(),
+            fx.adj.ptr,
+            3
+        ));
+        ok!(ngc_cell_bind_f32(
+            fx.plain,
+            c"mask".as_ptr(),
+            fx.adj.ptr.add(6),
+            3
+        ));
+    }
+}
+
+/// Row M62: runs `fork_probe` in a fresh process of this test binary (one test
+/// thread, not under valgrind even when this process is), which forks after a
+/// two-thread advance; returns the status of the child's advance.
+fn fork_row(_: &Fx) -> Option<NgcStatus> {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "fork_probe", "--test-threads=1", "--nocapture"])
+        .env("NGC_FORK_PROBE", "1")
+        .env_remove("NGC_UNDER_VALGRIND")
+        .output()
+        .expect("the test binary runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.contains("1 passed"),
+        "the fork probe failed:\n{text}"
+    );
+    let st = text
+        .lines()
+        .find_map(|l| l.split("fork probe: the child's advance returned ").nth(1))
+        .unwrap_or_else(|| panic!("the fork probe said nothing:\n{text}"));
+    Some(st.split_whitespace().next().unwrap().parse().unwrap())
+}
+
+/// The process side of row M62 (does nothing unless `NGC_FORK_PROBE` is set).
+#[test]
+fn fork_probe() {
+    if std::env::var_os("NGC_FORK_PROBE").is_none() {
+        return;
+    }
+    const N: usize = 200_000;
+    let new = |threads: usize| {
+        let c = new_cell("big", N, 1, false, NGC_DTYPE_F32);
+        let p: Vec<f32> = (0..N)
+            .map(|i| ((i * 7919) % 1000) as f32 / 1000.0)
+            .collect();
+        let x: Vec<f32> = (0..N).map(|i| (i % 2) as f32).collect();
+        // SAFETY: live handle; the sources hold N floats.
+        unsafe {
+            ok!(ngc_cell_set_threads(c, threads));
+            ok!(ngc_cell_set_f32(c, c"p".as_ptr(), p.as_ptr(), N));
+            ok!(ngc_cell_set_f32(c, c"target".as_ptr(), x.as_ptr(), N));
+            // The first advance starts the helper threads.
+            ok!(ngc_cell_advance(c, 0.0, 1.0));
+            ok!(ngc_cell_set_f32(
+                c,
+                c"p".as_ptr(),
+                p.iter().rev().copied().collect::<Vec<_>>().as_ptr(),
+                N
+            ));
+        }
+        c
+    };
+    let big = new(2);
+    let one = new(1);
+    let mut want = vec![0f32; N];
+    // SAFETY: live handle; `want` holds N floats.
+    unsafe {
+        ok!(ngc_cell_advance(one, 1.0, 1.0));
+        ok!(ngc_cell_get_f32(one, c"dp".as_ptr(), want.as_mut_ptr(), N));
+    }
+    let mut got = vec![0f32; N];
+    // SAFETY: fork in a process whose other threads (the harness's, the pool's)
+    // the child does not need: it only calls the library, compares two buffers
+    // allocated before the fork and leaves with _exit.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        // SAFETY: the child: a hang ends with SIGALRM; nothing here allocates.
+        unsafe {
+            libc::alarm(20);
+            let st = ngc_cell_advance(big, 1.0, 1.0);
+            if st != NGC_OK {
+                libc::_exit(st);
+            }
+            if ngc_cell_get_f32(big, c"dp".as_ptr(), got.as_mut_ptr(), N) != NGC_OK {
+                libc::_exit(201);
+            }
+            let same = got
+                .iter()
+                .zip(&want)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+            libc::_exit(if same { 0 } else { 200 });
+        }
+    }
+    let mut wstatus = 0;
+    // SAFETY: our child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut wstatus, 0) }, pid);
+    assert!(
+        libc::WIFEXITED(wstatus),
+        "the child did not exit (signal {}: hung in advance, killed by its alarm?)",
+        libc::WTERMSIG(wstatus)
+    );
+    match libc::WEXITSTATUS(wstatus) {
+        200 => panic!("the child's advance differs from a one-thread advance"),
+        201 => panic!("the child could not read dp"),
+        st => println!(
+            "fork probe: the child's advance returned {st} and matched one thread bit for bit"
+        ),
+    }
+    // SAFETY: live handles.
+    unsafe {
+        ngc_cell_free(big);
+        ngc_cell_free(one);
+    }
+}
 
 /// Row M58: NaN and infinities go through the float32 formula as in ngc-learn (JAX
 /// computes the same IEEE operations), no crash, and the cell is usable afterwards.
@@ -1083,7 +1464,7 @@ fn every_row() {
     eprintln!("misuse table: {} rows passed", CASES.len());
 }
 
-/// The README rows for `CASES`, as they must appear.
+/// The documented rows for `CASES`, as they must appear.
 fn table_rows() -> Vec<String> {
     CASES
         .iter()
@@ -1118,7 +1499,7 @@ fn readme_table_matches_the_cases() {
     let section = readme
         .split("## Misuse never crashes the host")
         .nth(1)
-        .expect("README has the misuse section")
+        .expect("docs/hardening.md has the misuse section")
         .split("\n## ")
         .next()
         .unwrap();
@@ -1126,12 +1507,12 @@ fn readme_table_matches_the_cases() {
     let want = table_rows();
     assert!(
         rows == want,
-        "README's misuse table differs from tests/misuse.rs; the rows should be:\n\n{}\n",
+        "docs/hardening.md's misuse table differs from tests/misuse.rs; the rows should be:\n\n{}\n",
         want.join("\n")
     );
     assert!(
         section.contains(&format!("{} rows", CASES.len())),
-        "README should say how many rows the table has ({})",
+        "docs/hardening.md should say how many rows the table has ({})",
         CASES.len()
     );
 }
@@ -1139,4 +1520,679 @@ fn readme_table_matches_the_cases() {
 #[test]
 fn misuse_table_runs_clean_under_valgrind() {
     common::run_self_under_valgrind("every_row");
+}
+
+#[test]
+fn generic_misuses_run_clean_under_valgrind() {
+    common::run_self_under_valgrind("every_cell_type_refuses_misuse_and_changes_nothing");
+}
+
+// ---- the same properties for every cell type --------------------------------------
+
+/// One cell of a family row with non-rest values and a bound output, and spare
+/// buffers: the fixture of the generic misuses.
+struct Gx {
+    cell: family::Cell,
+    /// The output compartment bound to `bound` (exactly its length: a larger batch
+    /// does not fit), and its length.
+    bound_name: &'static str,
+    bound_len: usize,
+    /// Its buffer, two guard elements past the capacity (as 8-byte slots, whatever the dtype).
+    bound: RawBuf<u64>,
+    s32: RawBuf<f32>,
+    s64: RawBuf<f64>,
+    not_a_cell: RawBuf<u64>,
+}
+
+impl Gx {
+    fn new(row: &'static family::Row, dtype: NgcDtype) -> Gx {
+        let cell = row.cell(3, 2, dtype);
+        cell.set_random_inputs(1);
+        cell.advance(0.0, 1.0);
+        cell.set_random_inputs(2);
+        let state = cell.len(row.compartments[0]);
+        let bound_name = *row
+            .outputs
+            .iter()
+            .rev()
+            .find(|o| cell.len(o) == state)
+            .expect("an output of the state's shape");
+        let bound = RawBuf::new(&[0x5A5A_5A5A_5A5A_5A5Au64; 64]);
+        let name = s(bound_name);
+        // SAFETY: live handle; the buffer holds `state` elements of either dtype and
+        // outlives the cell (Gx drops the cell first: field order).
+        ok!(unsafe { ngc_cell_bind(cell.ptr, name.as_ptr(), bound.ptr.cast(), state) });
+        cell.advance(1.0, 1.0);
+        cell.set_random_inputs(3);
+        Gx {
+            cell,
+            bound_name,
+            bound_len: state,
+            bound,
+            s32: RawBuf::new(&[5.0; 64]),
+            s64: RawBuf::new(&[5.0; 64]),
+            not_a_cell: RawBuf::new(&[0u64; 64]),
+        }
+    }
+
+    fn f64(&self) -> bool {
+        self.cell.dtype == NGC_DTYPE_F64
+    }
+
+    /// Scratch data of the cell's dtype.
+    fn scratch(&self) -> *mut c_void {
+        if self.f64() {
+            self.s64.ptr.cast()
+        } else {
+            self.s32.ptr.cast()
+        }
+    }
+
+    /// Everything observable: every compartment's values, dims and binding, batch
+    /// size, threads, and every buffer.
+    fn snapshot(&self) -> Vec<Vec<u64>> {
+        let c = &self.cell;
+        let mut out = c.snapshot();
+        for name in c.row.compartments {
+            let n = s(name);
+            let (mut dims, mut ndim, mut bound) = ([0usize; 8], 0usize, false);
+            // SAFETY: live handle, valid outputs, dims holds 8.
+            unsafe {
+                ok!(ngc_cell_compartment_dims(
+                    c.ptr,
+                    n.as_ptr(),
+                    dims.as_mut_ptr(),
+                    8,
+                    &mut ndim
+                ));
+                ok!(ngc_cell_is_bound(c.ptr, n.as_ptr(), &mut bound));
+            }
+            let mut v: Vec<u64> = dims[..ndim].iter().map(|&d| d as u64).collect();
+            v.push(u64::from(bound));
+            out.push(v);
+        }
+        let (mut b, mut t) = (0usize, 0usize);
+        // SAFETY: live handle, valid outputs.
+        unsafe {
+            ok!(ngc_cell_batch_size(c.ptr, &mut b));
+            ok!(ngc_cell_threads(c.ptr, &mut t));
+        }
+        out.push(vec![b as u64, t as u64]);
+        out.push(self.bound.to_vec());
+        out.push(
+            self.s32
+                .to_vec()
+                .iter()
+                .map(|v| u64::from(v.to_bits()))
+                .collect(),
+        );
+        out.push(self.s64.to_vec().iter().map(|v| v.to_bits()).collect());
+        out.push(self.not_a_cell.to_vec());
+        out
+    }
+}
+
+/// A generic misuse: a call on the fixture, the status, and a fragment of the
+/// message (which must also start with `func`).
+struct Generic {
+    what: String,
+    func: String,
+    want: NgcStatus,
+    fragment: String,
+    run: Box<dyn Fn(&Gx) -> NgcStatus>,
+}
+
+fn generic(
+    what: impl Into<String>,
+    func: &str,
+    want: NgcStatus,
+    fragment: impl Into<String>,
+    run: impl Fn(&Gx) -> NgcStatus + 'static,
+) -> Generic {
+    Generic {
+        what: what.into(),
+        func: func.to_string(),
+        want,
+        fragment: fragment.into(),
+        run: Box::new(run),
+    }
+}
+
+/// A row's constructor's C name (its messages' prefix), from its C call.
+fn constructor_name(row: &family::Row) -> &'static str {
+    row.c_new.split('(').next().unwrap().trim()
+}
+
+/// Calls a row's constructor; a success frees the cell; a failure must not write `out`.
+fn row_new(
+    row: &family::Row,
+    name: *const c_char,
+    n: usize,
+    batch: usize,
+    shape: *const usize,
+    dtype: NgcDtype,
+    out_null: bool,
+) -> NgcStatus {
+    let mut out: *mut NgcCell = ptr::null_mut();
+    let out_ptr: *mut *mut NgcCell = if out_null { ptr::null_mut() } else { &mut out };
+    // SAFETY: `name` NULL or NUL-terminated; `shape` NULL, 3 readable sizes, or
+    // misaligned (refused before it is read); `out_ptr` NULL or valid.
+    let st = unsafe { (row.new)(name, n, batch, shape, dtype, out_ptr) };
+    if st == NGC_OK {
+        // SAFETY: a handle just made.
+        unsafe { ngc_cell_free(out) };
+    }
+    assert!(
+        st == NGC_OK || out.is_null(),
+        "a failed constructor wrote its output"
+    );
+    st
+}
+
+/// The generic misuses of one row (its compartments and hyper-parameters fixed).
+fn generic_cases(row: &'static family::Row, dtype: NgcDtype) -> Vec<Generic> {
+    let f64 = dtype == NGC_DTYPE_F64;
+    let (ours, theirs) = if f64 {
+        ("float64", "float32")
+    } else {
+        ("float32", "float64")
+    };
+    let elem = if f64 { 8 } else { 4 };
+    let new = constructor_name(row);
+    let mut v = vec![
+        generic(
+            "NULL handle",
+            "ngc_cell_advance",
+            NGC_ERR_NULL_POINTER,
+            "cell is NULL",
+            |_| unsafe { ngc_cell_advance(ptr::null_mut(), 0.0, 1.0) },
+        ),
+        generic(
+            "not a cell",
+            "ngc_cell_advance",
+            NGC_ERR_INVALID_HANDLE,
+            "is not a live NgcCell",
+            |g| unsafe { ngc_cell_advance(g.not_a_cell.ptr.cast(), 0.0, 1.0) },
+        ),
+        generic(
+            "misaligned handle",
+            "ngc_cell_reset",
+            NGC_ERR_MISALIGNED_POINTER,
+            "is not aligned to 8 bytes",
+            |g| unsafe { ngc_cell_reset(misaligned(g.cell.ptr, 1)) },
+        ),
+        generic(
+            "unknown compartment",
+            "ngc_cell_bind",
+            NGC_ERR_UNKNOWN_COMPARTMENT,
+            format!(
+                "cell 'cell' ({}) has no compartment named 'nu'; it has: {}",
+                row.type_name,
+                row.compartments.join(", ")
+            ),
+            |g| unsafe { ngc_cell_bind(g.cell.ptr, c"nu".as_ptr(), g.scratch(), 4) },
+        ),
+        generic(
+            "batched_reset to 0",
+            "ngc_cell_batched_reset",
+            NGC_ERR_ZERO_SIZE,
+            "batch_size must be at least 1, got 0",
+            |g| unsafe { ngc_cell_batched_reset(g.cell.ptr, 0) },
+        ),
+        generic(
+            "batched_reset past usize",
+            "ngc_cell_batched_reset",
+            NGC_ERR_SIZE_OVERFLOW,
+            "overflows",
+            |g| unsafe { ngc_cell_batched_reset(g.cell.ptr, MAX) },
+        ),
+        generic(
+            "zero threads",
+            "ngc_cell_set_threads",
+            NGC_ERR_INVALID_ARGUMENT,
+            "threads must be at least 1",
+            |g| unsafe { ngc_cell_set_threads(g.cell.ptr, 0) },
+        ),
+        generic(
+            "compartment index past the last",
+            "ngc_cell_compartment_name",
+            NGC_ERR_INDEX_OUT_OF_RANGE,
+            format!(
+                "index {0} is past the last compartment ({0} in all)",
+                row.compartments.len()
+            ),
+            |g| {
+                let mut name: *const c_char = ptr::null();
+                let k = g.cell.row.compartments.len();
+                let st = unsafe { ngc_cell_compartment_name(g.cell.ptr, k, &mut name) };
+                assert!(name.is_null(), "no output on failure");
+                st
+            },
+        ),
+        generic(
+            "NULL out_loss",
+            "ngc_cell_loss",
+            NGC_ERR_NULL_POINTER,
+            "is NULL",
+            |g| unsafe { ngc_cell_loss(g.cell.ptr, ptr::null_mut()) },
+        ),
+        generic(
+            "NULL out_batch_size",
+            "ngc_cell_batch_size",
+            NGC_ERR_NULL_POINTER,
+            "is NULL",
+            |g| unsafe { ngc_cell_batch_size(g.cell.ptr, ptr::null_mut()) },
+        ),
+        generic(
+            "NULL out_dtype",
+            "ngc_cell_dtype",
+            NGC_ERR_NULL_POINTER,
+            "is NULL",
+            |g| unsafe { ngc_cell_dtype(g.cell.ptr, ptr::null_mut()) },
+        ),
+        generic(
+            "NULL out_n_units",
+            "ngc_cell_n_units",
+            NGC_ERR_NULL_POINTER,
+            "is NULL",
+            |g| unsafe { ngc_cell_n_units(g.cell.ptr, ptr::null_mut()) },
+        ),
+        generic(
+            "NULL out_threads",
+            "ngc_cell_threads",
+            NGC_ERR_NULL_POINTER,
+            "is NULL",
+            |g| unsafe { ngc_cell_threads(g.cell.ptr, ptr::null_mut()) },
+        ),
+        generic(
+            "NULL out_count",
+            "ngc_cell_compartment_count",
+            NGC_ERR_NULL_POINTER,
+            "is NULL",
+            |g| unsafe { ngc_cell_compartment_count(g.cell.ptr, ptr::null_mut()) },
+        ),
+        generic(
+            "NULL out_type",
+            "ngc_cell_type",
+            NGC_ERR_NULL_POINTER,
+            "is NULL",
+            |g| unsafe { ngc_cell_type(g.cell.ptr, ptr::null_mut()) },
+        ),
+        // The constructor, with everything valid but one argument.
+        generic(
+            "NULL out_cell",
+            new,
+            NGC_ERR_NULL_POINTER,
+            "out_cell is NULL",
+            move |_| row_new(row, c"x".as_ptr(), 4, 1, ptr::null(), dtype, true),
+        ),
+        generic(
+            "NULL name",
+            new,
+            NGC_ERR_NULL_POINTER,
+            "name is NULL",
+            move |_| row_new(row, ptr::null(), 4, 1, ptr::null(), dtype, false),
+        ),
+        generic(
+            "name not UTF-8",
+            new,
+            NGC_ERR_INVALID_ARGUMENT,
+            "name is not valid UTF-8",
+            move |_| row_new(row, c"\xff".as_ptr(), 4, 1, ptr::null(), dtype, false),
+        ),
+        generic(
+            "unknown dtype",
+            new,
+            NGC_ERR_INVALID_DTYPE,
+            "dtype 3 is neither",
+            move |_| row_new(row, c"x".as_ptr(), 4, 1, ptr::null(), 3, false),
+        ),
+        generic(
+            "zero n_units",
+            new,
+            NGC_ERR_ZERO_SIZE,
+            "n_units must be at least 1, got 0",
+            move |_| row_new(row, c"x".as_ptr(), 0, 1, ptr::null(), dtype, false),
+        ),
+        generic(
+            "zero batch_size",
+            new,
+            NGC_ERR_ZERO_SIZE,
+            "batch_size must be at least 1, got 0",
+            move |_| row_new(row, c"x".as_ptr(), 4, 0, ptr::null(), dtype, false),
+        ),
+        generic(
+            "batch x n_units past usize",
+            new,
+            NGC_ERR_SIZE_OVERFLOW,
+            "overflows",
+            move |_| row_new(row, c"x".as_ptr(), MAX, 2, ptr::null(), dtype, false),
+        ),
+        generic(
+            "huge allocation",
+            new,
+            NGC_ERR_ALLOCATION,
+            "could not allocate",
+            move |_| row_new(row, c"x".as_ptr(), 1 << 59, 1, ptr::null(), dtype, false),
+        ),
+    ];
+    if row.takes_shape {
+        v.push(generic(
+            "zero shape entry",
+            new,
+            NGC_ERR_ZERO_SIZE,
+            "shape[1] (W) must be at least 1, got 0",
+            move |_| row_new(row, c"x".as_ptr(), 4, 1, [2, 0, 2].as_ptr(), dtype, false),
+        ));
+        v.push(generic(
+            "misaligned shape",
+            new,
+            NGC_ERR_MISALIGNED_POINTER,
+            "shape (",
+            move |g| {
+                let shape = misaligned(g.s64.ptr.cast::<usize>(), 1);
+                row_new(row, c"x".as_ptr(), 4, 1, shape, dtype, false)
+            },
+        ));
+    }
+    if !row.has_evolve {
+        v.push(generic(
+            "evolve on a cell without one (a no-op)",
+            "ngc_cell_evolve",
+            NGC_OK,
+            "",
+            |g| unsafe { ngc_cell_evolve(g.cell.ptr, 0.0, 1.0) },
+        ));
+    }
+    if !row.has_loss {
+        v.push(generic(
+            "loss of a cell without a one-element L",
+            "ngc_cell_loss",
+            NGC_ERR_NOT_SUPPORTED,
+            "",
+            |g| {
+                let mut l = 7.0f64;
+                let st = unsafe { ngc_cell_loss(g.cell.ptr, &mut l) };
+                assert_eq!(l, 7.0, "no output on failure");
+                st
+            },
+        ));
+    }
+    // The bound buffer holds exactly the state: batch 3 does not fit.
+    v.push(generic(
+        "batched_reset beyond a bound capacity",
+        "ngc_cell_batched_reset",
+        NGC_ERR_CAPACITY_TOO_SMALL,
+        "batched_reset to batch size 3 needs 9 elements in compartment '",
+        |g| unsafe { ngc_cell_batched_reset(g.cell.ptr, 3) },
+    ));
+    // Lengths and the bound compartment as every fixture has them (all are made alike).
+    let g0 = Gx::new(row, dtype);
+    for &name in row.compartments {
+        let cname = s(name);
+        let swapped: String = name
+            .chars()
+            .map(|ch| {
+                if ch.is_ascii_lowercase() {
+                    ch.to_ascii_uppercase()
+                } else {
+                    ch.to_ascii_lowercase()
+                }
+            })
+            .collect();
+        let n = g0.cell.len(name);
+        let nm = cname.clone();
+        v.push(generic(
+            format!("set '{name}' with len + 1"),
+            if f64 {
+                "ngc_cell_set_f64"
+            } else {
+                "ngc_cell_set_f32"
+            },
+            NGC_ERR_LENGTH_MISMATCH,
+            format!(
+                "compartment '{name}' holds {n} elements, but len is {}",
+                n + 1
+            ),
+            move |g| unsafe {
+                if g.f64() {
+                    ngc_cell_set_f64(g.cell.ptr, nm.as_ptr(), g.s64.ptr, n + 1)
+                } else {
+                    ngc_cell_set_f32(g.cell.ptr, nm.as_ptr(), g.s32.ptr, n + 1)
+                }
+            },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("get '{name}' into len - 1"),
+            "ngc_cell_get",
+            NGC_ERR_LENGTH_MISMATCH,
+            format!(
+                "compartment '{name}' holds {n} elements, but len is {}",
+                n - 1
+            ),
+            move |g| unsafe { ngc_cell_get(g.cell.ptr, nm.as_ptr(), g.scratch(), n - 1) },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("bind '{name}' with capacity - 1"),
+            "ngc_cell_bind",
+            NGC_ERR_CAPACITY_TOO_SMALL,
+            format!(
+                "compartment '{name}' holds {n} elements, but the buffer's capacity is {}",
+                n - 1
+            ),
+            move |g| unsafe { ngc_cell_bind(g.cell.ptr, nm.as_ptr(), g.scratch(), n - 1) },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("typed set of '{name}' in the other dtype"),
+            if f64 {
+                "ngc_cell_set_f32"
+            } else {
+                "ngc_cell_set_f64"
+            },
+            NGC_ERR_DTYPE_MISMATCH,
+            format!("the cell computes in {ours}, but {theirs} data was given"),
+            move |g| unsafe {
+                if g.f64() {
+                    ngc_cell_set_f32(g.cell.ptr, nm.as_ptr(), g.s32.ptr, n)
+                } else {
+                    ngc_cell_set_f64(g.cell.ptr, nm.as_ptr(), g.s64.ptr, n)
+                }
+            },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("set '{name}' from NULL"),
+            "ngc_cell_set",
+            NGC_ERR_NULL_POINTER,
+            "src is NULL",
+            move |g| unsafe { ngc_cell_set(g.cell.ptr, nm.as_ptr(), ptr::null(), n) },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("get '{name}' into a misaligned dst"),
+            "ngc_cell_get",
+            NGC_ERR_MISALIGNED_POINTER,
+            format!("is not aligned to {elem} bytes"),
+            move |g| unsafe {
+                ngc_cell_get(g.cell.ptr, nm.as_ptr(), misaligned(g.scratch(), 2), n)
+            },
+        ));
+        v.push(generic(
+            format!("'{name}' in the wrong case"),
+            "ngc_cell_compartment_len",
+            NGC_ERR_UNKNOWN_COMPARTMENT,
+            format!("has no compartment named '{swapped}'"),
+            move |g| {
+                let w = s(&swapped);
+                let mut len = 0usize;
+                let st = unsafe { ngc_cell_compartment_len(g.cell.ptr, w.as_ptr(), &mut len) };
+                assert_eq!(len, 0, "no output on failure");
+                st
+            },
+        ));
+        // `ngc_cell_set_shaped`: (7) is no compartment's shape and does not
+        // broadcast against the state (2, 3).
+        let nm = cname.clone();
+        v.push(generic(
+            format!("set_shaped '{name}' to (7)"),
+            "ngc_cell_set_shaped",
+            NGC_ERR_SHAPE_MISMATCH,
+            format!("compartment '{name}': "),
+            move |g| unsafe {
+                ngc_cell_set_shaped(g.cell.ptr, nm.as_ptr(), g.scratch(), [7usize].as_ptr(), 1)
+            },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("set_shaped '{name}' with rank 5"),
+            "ngc_cell_set_shaped",
+            NGC_ERR_INVALID_ARGUMENT,
+            "rank is 5, at most 4",
+            move |g| unsafe {
+                ngc_cell_set_shaped(
+                    g.cell.ptr,
+                    nm.as_ptr(),
+                    g.scratch(),
+                    [1usize; 5].as_ptr(),
+                    5,
+                )
+            },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("set_shaped '{name}' with a zero dim"),
+            "ngc_cell_set_shaped",
+            NGC_ERR_ZERO_SIZE,
+            "a dim must be at least 1, got 0",
+            move |g| unsafe {
+                ngc_cell_set_shaped(
+                    g.cell.ptr,
+                    nm.as_ptr(),
+                    g.scratch(),
+                    [0usize, 3].as_ptr(),
+                    2,
+                )
+            },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("set_shaped '{name}' with NULL dims"),
+            "ngc_cell_set_shaped",
+            NGC_ERR_NULL_POINTER,
+            "dims is NULL",
+            move |g| unsafe {
+                ngc_cell_set_shaped(g.cell.ptr, nm.as_ptr(), g.scratch(), ptr::null(), 2)
+            },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("set_shaped '{name}' from NULL"),
+            "ngc_cell_set_shaped",
+            NGC_ERR_NULL_POINTER,
+            "src is NULL",
+            move |g| unsafe {
+                ngc_cell_set_shaped(
+                    g.cell.ptr,
+                    nm.as_ptr(),
+                    ptr::null(),
+                    [2usize, 3].as_ptr(),
+                    2,
+                )
+            },
+        ));
+        let nm = cname.clone();
+        v.push(generic(
+            format!("is_bound of '{name}' into NULL"),
+            "ngc_cell_is_bound",
+            NGC_ERR_NULL_POINTER,
+            "is NULL",
+            move |g| unsafe { ngc_cell_is_bound(g.cell.ptr, nm.as_ptr(), ptr::null_mut()) },
+        ));
+        if g0.bound_name != name {
+            let nm = cname.clone();
+            v.push(generic(
+                format!("unbind of '{name}', not bound"),
+                "ngc_cell_unbind",
+                NGC_ERR_NOT_BOUND,
+                format!("compartment '{name}' is not bound to a buffer"),
+                move |g| unsafe { ngc_cell_unbind(g.cell.ptr, nm.as_ptr()) },
+            ));
+            let nm = cname.clone();
+            v.push(generic(
+                format!("bind '{name}' over the bound output's buffer"),
+                "ngc_cell_bind",
+                NGC_ERR_OVERLAP,
+                "overlaps the buffer bound to '",
+                move |g| unsafe {
+                    ngc_cell_bind(
+                        g.cell.ptr,
+                        nm.as_ptr(),
+                        g.bound.ptr.cast(),
+                        n.max(g.bound_len),
+                    )
+                },
+            ));
+        }
+    }
+    v
+}
+
+#[test]
+fn every_cell_type_refuses_misuse_and_changes_nothing() {
+    let mut checked = 0;
+    for row in family::FAMILY {
+        for dtype in family::DTYPES {
+            // One fixture for all the cases of a row: each case must leave it exactly
+            // as it was (checked), so the next one starts from the same state.
+            let g = Gx::new(row, dtype);
+            let before = g.snapshot();
+            for case in generic_cases(row, dtype) {
+                let sentinel = {
+                    let mut n = 0usize;
+                    // SAFETY: live handle, valid out pointer.
+                    let st = unsafe {
+                        ngc_cell_compartment_len(g.cell.ptr, c"__sentinel__".as_ptr(), &mut n)
+                    };
+                    assert_eq!(st, NGC_ERR_UNKNOWN_COMPARTMENT);
+                    last_error()
+                };
+                let st = (case.run)(&g);
+                let msg = last_error();
+                let what = format!("{} {dtype}: {}", row.label, case.what);
+                assert_eq!(st, case.want, "{what}: {msg}");
+                if st == NGC_OK {
+                    assert_eq!(msg, sentinel, "{what}: a success changed the message");
+                } else {
+                    assert!(
+                        msg != sentinel
+                            && msg.starts_with(&format!("{}: ", case.func))
+                            && msg.len() > case.func.len() + 2
+                            && msg.contains(&case.fragment),
+                        "{what}: message {msg:?} should start with {:?} and contain {:?}",
+                        case.func,
+                        case.fragment
+                    );
+                }
+                assert!(g.snapshot() == before, "{what}: the fixture changed");
+                checked += 1;
+            }
+            // Still a working cell: it advances as a twin made the same way does.
+            let twin = Gx::new(row, dtype);
+            assert!(twin.snapshot() == before, "{}: the twin differs", row.label);
+            g.cell.advance(2.0, 1.0);
+            twin.cell.advance(2.0, 1.0);
+            assert!(
+                g.snapshot() == twin.snapshot(),
+                "{}: advance after the misuses",
+                row.label
+            );
+        }
+    }
+    eprintln!(
+        "generic misuses: {checked} checked over {} family rows x 2 dtypes",
+        family::FAMILY.len()
+    );
 }

@@ -1,5 +1,8 @@
 //! `advance` allocates nothing: not through the core, not through the C ABI,
-//! not with worker threads, not for large cells (whose `L` needs many partial sums).
+//! not with worker threads, not for large cells (whose `L` needs many partial sums),
+//! for every row of the family table (`tests/common/family.rs`).
+
+mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,6 +24,8 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
+
+use common::family::{DTYPES, FAMILY};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -50,12 +55,12 @@ fn advance_allocates_nothing() {
 fn through_the_core() {
     // The native platform (what the C ABI uses): persistent workers. The
     // portable one spawns scoped threads per call, which allocates.
-    let native = ngc_cells::abi::native_platform();
+    use ngc_cells::abi::Native;
     let bernoulli_error_cell = |name, n, batch, logits, shape| {
-        ngc_cells::core::bernoulli_error_cell_on::<f32>(name, n, batch, logits, shape, native)
+        ngc_cells::core::bernoulli_error_cell_on::<f32, Native>(name, n, batch, logits, shape)
     };
     let bernoulli_error_cell_f64 = |name, n, batch, logits, shape| {
-        ngc_cells::core::bernoulli_error_cell_on::<f64>(name, n, batch, logits, shape, native)
+        ngc_cells::core::bernoulli_error_cell_on::<f64, Native>(name, n, batch, logits, shape)
     };
     for &n in &[1usize, 784, 100_000, 300_000] {
         for threads in [1, 2] {
@@ -79,50 +84,51 @@ fn through_the_core() {
     }
 }
 
+/// Every row of the family table, both dtypes, every compartment bound to a
+/// caller buffer (so the ABI's view of them is built on every call), with one
+/// thread and with two (70,000 elements: enough for the cell's own threads and
+/// several partial-sum blocks).
 fn through_the_c_abi() {
     use ngc_cells::*;
-    let n = 200_000usize;
-    let mut bufs: Vec<Vec<f32>> = (0..7).map(|_| vec![0.5f32; n]).collect();
-    let names = [
-        c"p",
-        c"target",
-        c"modulator",
-        c"mask",
-        c"L",
-        c"dp",
-        c"dtarget",
-    ];
-    let mut cell: *mut NgcCell = std::ptr::null_mut();
-    // SAFETY: valid arguments per the header; the buffers outlive the cell.
-    unsafe {
-        assert_eq!(
-            ngc_bernoulli_error_cell_new(
-                c"c".as_ptr(),
-                n,
-                1,
-                true,
-                std::ptr::null(),
-                NGC_DTYPE_F32,
-                &mut cell
-            ),
-            NGC_OK
-        );
-        for (name, buf) in names.iter().zip(bufs.iter_mut()) {
-            let cap = if name.to_bytes() == b"L" { 1 } else { n };
-            assert_eq!(
-                ngc_cell_bind_f32(cell, name.as_ptr(), buf.as_mut_ptr(), cap),
-                NGC_OK
-            );
-        }
-        for threads in [1, 2] {
-            assert_eq!(ngc_cell_set_threads(cell, threads), NGC_OK);
-            let a = allocations_during(|| {
-                for _ in 0..3 {
-                    assert_eq!(ngc_cell_advance(cell, 0.0, 1.0), NGC_OK);
+    let (n, batch) = (35_000usize, 2usize);
+    for row in FAMILY {
+        for dtype in DTYPES {
+            let c = row.cell(n, batch, dtype);
+            // Caller buffers of the cell's dtype (f64 storage is aligned for both),
+            // each sized for its compartment, alive until after the cell.
+            let lens: Vec<usize> = row.compartments.iter().map(|name| c.len(name)).collect();
+            let mut bufs: Vec<Vec<f64>> = lens.iter().map(|&len| vec![0.5; len]).collect();
+            if dtype == NGC_DTYPE_F32 {
+                for b in &mut bufs {
+                    let halves: &mut [f32] = bytemuck_f32(b);
+                    halves.fill(0.5);
                 }
-            });
-            assert_eq!(a, 0, "threads={threads}");
+            }
+            for ((name, buf), &len) in row.c_names().iter().zip(&mut bufs).zip(&lens) {
+                // SAFETY: live handle; `buf` holds `len` elements of the cell's
+                // dtype and outlives the cell (`drop(c)` below comes first).
+                let st =
+                    unsafe { ngc_cell_bind(c.ptr, name.as_ptr(), buf.as_mut_ptr().cast(), len) };
+                assert_eq!(st, NGC_OK, "{}: bind {name:?}", row.label);
+            }
+            for threads in [1, 2] {
+                c.set_threads(threads);
+                let a = allocations_during(|| {
+                    for _ in 0..3 {
+                        c.advance(0.0, 1.0);
+                    }
+                });
+                assert_eq!(a, 0, "{} dtype {dtype} threads={threads}", row.label);
+            }
+            drop(c);
         }
-        ngc_cell_free(cell);
     }
+}
+
+/// The first `len` f32 of an f64 buffer's storage (aligned, and twice the room).
+fn bytemuck_f32(b: &mut [f64]) -> &mut [f32] {
+    let len = b.len();
+    // SAFETY: f64 storage is aligned for f32 and holds 2 * len of them; any bit
+    // pattern is a valid f32; the borrow of `b` covers the returned slice.
+    unsafe { std::slice::from_raw_parts_mut(b.as_mut_ptr().cast::<f32>(), len) }
 }

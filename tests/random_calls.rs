@@ -42,33 +42,62 @@ const REACHABLE: &[NgcStatus] = &[
     NGC_ERR_OVERLAP,
     NGC_ERR_NOT_BOUND,
     NGC_ERR_ALLOCATION,
+    NGC_ERR_BUFFER_TOO_SMALL,
+    NGC_ERR_SHAPE_MISMATCH,
 ];
+
+/// One kind per family row (each must have a model), then the kinds with random
+/// hyper-parameters.
+fn kinds() -> Vec<calls::Kind> {
+    let mut v: Vec<calls::Kind> = common::family::FAMILY
+        .iter()
+        .map(|row| {
+            calls::Kind::of_row(row.label, row.takes_shape, row.new).unwrap_or_else(|| {
+                panic!(
+                    "family row {} has no model in tests/calls/model/ (add it there)",
+                    row.label
+                )
+            })
+        })
+        .collect();
+    v.extend(calls::model::randomized());
+    v
+}
 
 #[test]
 fn random_call_sequences_match_the_model() {
     let total = calls_to_run();
     let first_seed = env_u64("NGC_FUZZ_SEED").unwrap_or(0x5EED_0007);
+    let kinds = kinds();
     let t = Instant::now();
-    // Several seeds, so that one run is many independent sequences.
-    let seeds = 8;
-    let mut calls = 0;
-    let mut checks = 0;
-    let mut inexact = 0;
-    let mut max_dev = 0.0f64;
-    let mut created = 0;
-    let mut statuses = std::collections::BTreeMap::new();
-    for k in 0..seeds {
-        let s = calls::run_seeded(first_seed.wrapping_add(k), total.div_ceil(seeds));
-        calls += s.calls;
-        checks += s.check_calls;
-        inexact += s.inexact;
-        max_dev = max_dev.max(s.max_rel_dev);
-        created += s.cells_created;
-        for (st, n) in s.statuses {
-            *statuses.entry(st).or_insert(0u64) += n;
+    // Half the calls on each cell type alone, half on all of them mixed (buffers
+    // shared between cells of different types); several seeds each, so that one
+    // run is many independent sequences.
+    let seeds = 4;
+    let mut runs: Vec<(String, Vec<calls::Kind>, u64)> = kinds
+        .iter()
+        .map(|k| {
+            let share = total.div_ceil(2 * kinds.len() as u64);
+            (k.label.to_string(), vec![*k], share)
+        })
+        .collect();
+    runs.push(("all types".into(), kinds.clone(), total.div_ceil(2)));
+    let mut all = calls::Stats::default();
+    let mut seed = first_seed;
+    for (label, ks, share) in &runs {
+        let mut run = calls::Stats::default();
+        for _ in 0..seeds {
+            run.add(calls::run_seeded(ks, seed, share.div_ceil(seeds)));
+            seed = seed.wrapping_add(1);
         }
+        eprintln!(
+            "random calls, {label}: {} calls, {} cells created, {} inexact (max relative deviation {:e})",
+            run.calls, run.cells_created, run.inexact, run.max_rel_dev
+        );
+        all.add(run);
     }
-    let names: Vec<String> = statuses
+    let names: Vec<String> = all
+        .statuses
         .iter()
         .map(|(st, n)| {
             // SAFETY: static string.
@@ -76,19 +105,39 @@ fn random_call_sequences_match_the_model() {
             format!("{}={n}", name.to_string_lossy())
         })
         .collect();
+    let funcs: Vec<String> = all
+        .functions
+        .iter()
+        .map(|(f, n)| format!("{f}={n}"))
+        .collect();
     eprintln!(
-        "random calls: {calls} calls from seeds {first_seed:#x}..+{seeds} ({created} cells created), \
-         {checks} checking calls, {:.1} s; computed values not bit-identical to the model: {inexact} \
-         (max relative deviation {max_dev:e}); statuses: {}",
+        "random calls: {} calls from seeds {first_seed:#x}..{seed:#x} ({} cells created), \
+         {} checking calls, {:.1} s; computed values not bit-identical to the model: {} \
+         (max relative deviation {:e}); statuses: {}; functions: {}",
+        all.calls,
+        all.cells_created,
+        all.check_calls,
         t.elapsed().as_secs_f64(),
-        names.join(" ")
+        all.inexact,
+        all.max_rel_dev,
+        names.join(" "),
+        funcs.join(" ")
     );
-    assert!(calls >= total);
+    assert!(all.calls >= total);
     if total >= 10_000 {
         for st in REACHABLE {
             assert!(
-                statuses.contains_key(st),
-                "no call returned status {st} in {calls} calls: the generator lost coverage"
+                all.statuses.contains_key(st),
+                "no call returned status {st} in {} calls: the generator lost coverage",
+                all.calls
+            );
+        }
+        for k in &kinds {
+            let s = &all.kinds[k.label];
+            assert!(
+                s.created > 0 && s.advances > 0,
+                "{}: {s:?}: the generator lost coverage",
+                k.label
             );
         }
     }
@@ -96,9 +145,11 @@ fn random_call_sequences_match_the_model() {
 
 #[test]
 fn a_seed_gives_the_same_sequence() {
-    let a = calls::run_seeded(42, 3_000);
-    let b = calls::run_seeded(42, 3_000);
+    let kinds = kinds();
+    let a = calls::run_seeded(&kinds, 42, 3_000);
+    let b = calls::run_seeded(&kinds, 42, 3_000);
     assert_eq!(a.statuses, b.statuses);
+    assert_eq!(a.functions, b.functions);
     assert_eq!(a.cells_created, b.cells_created);
 }
 
@@ -110,7 +161,7 @@ fn short_random_run() {
     } else {
         4_000
     };
-    let s = calls::run_seeded(0xABCD, n);
+    let s = calls::run_seeded(&kinds(), 0xABCD, n);
     eprintln!(
         "short random run: {} calls, {} cells created",
         s.calls, s.cells_created

@@ -6,14 +6,17 @@
 //! see its allocations too, and memcheck sees everything. The checkers themselves
 //! are checked first on small programs that must fail, so a run that proves nothing
 //! cannot pass. Without gcc's sanitizer runtime or valgrind the tests print a loud
-//! SKIPPED, except with `CI=true`, where they fail.
+//! SKIPPED, except in CI (`CI=true`), where they fail (`common::skip_or_fail`).
+//! `tests/c/family_cell.c` runs under both for every row of the family table.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 use std::time::Instant;
 
+use common::family::{self, FAMILY};
 use common::*;
 
 const SAN_FLAGS: &[&str] = &[
@@ -89,9 +92,15 @@ fn demo(out: &Path) -> Program {
     p
 }
 
-/// Whether gcc can build and run an ASan + UBSan program here.
+/// Whether gcc can build and run an ASan + UBSan program here: probed once per
+/// test binary (the tests run in parallel; each asks, one builds).
 fn sanitizers_work() -> bool {
-    let dir = scratch("san-probe");
+    static WORKS: OnceLock<bool> = OnceLock::new();
+    *WORKS.get_or_init(|| probe_sanitizers(&scratch_shared("san-probe")))
+}
+
+/// Builds and runs an empty ASan + UBSan program in `dir`.
+fn probe_sanitizers(dir: &Path) -> bool {
     let src = dir.join("probe.c");
     std::fs::write(&src, "int main(void) { return 0; }\n").unwrap();
     let exe = dir.join("probe");
@@ -187,6 +196,140 @@ fn c_programs_run_clean_under_valgrind() {
         progs.len(),
         t.elapsed().as_secs_f64()
     );
+}
+
+/// `tests/c/family_cell.c` for every row of the family table under ASan + UBSan,
+/// big enough for the cell's worker threads (2 x 33,000 elements).
+#[test]
+fn family_program_runs_clean_under_asan_and_ubsan_for_every_row() {
+    if !sanitizers_work() {
+        skip_or_fail("gcc cannot build AddressSanitizer/UBSan programs (libasan, libubsan)");
+        return;
+    }
+    let dir = scratch("asan");
+    let t = Instant::now();
+    let flags: Vec<&str> = C_FLAGS.iter().chain(SAN_FLAGS).copied().collect();
+    for row in FAMILY {
+        let exe = dir.join(format!("family_cell_{}", row.label));
+        family::build_family_cell(row, &flags, &exe, Link::Static);
+        let out = run_sanitized(&exe, &["33000".into(), "2".into()]);
+        if let Some(report) = sanitizer_report(&out) {
+            panic!("family_cell {} under ASan + UBSan: {report}", row.label);
+        }
+        family::family_cell_passed(row, &String::from_utf8_lossy(&out.stdout));
+    }
+    eprintln!(
+        "ASan + UBSan (gcc): family_cell for {} rows, 0 errors, 0 leaks, {:.1} s",
+        FAMILY.len(),
+        t.elapsed().as_secs_f64()
+    );
+}
+
+/// The same under valgrind memcheck, small (memcheck runs the debug kernel about
+/// 50 times slower; the threads are the engine's, covered by the other programs).
+#[test]
+fn family_program_runs_clean_under_valgrind_for_every_row() {
+    if !tool_runs("valgrind") {
+        skip_or_fail("valgrind is not installed");
+        return;
+    }
+    let dir = scratch("valgrind");
+    let t = Instant::now();
+    for row in FAMILY {
+        let exe = dir.join(format!("family_cell_{}", row.label));
+        family::build_family_cell(row, C_FLAGS, &exe, Link::Shared);
+        let out = run_under_valgrind(&exe, &["500", "3"], &[]);
+        family::family_cell_passed(row, &String::from_utf8_lossy(&out.stdout));
+    }
+    eprintln!(
+        "valgrind memcheck: family_cell for {} rows, 0 errors, 0 leaks, {:.1} s",
+        FAMILY.len(),
+        t.elapsed().as_secs_f64()
+    );
+}
+
+/// Tests run in parallel: ones that build the same probe at the same moment
+/// each get their own folder (`common::scratch` is per test), so every build
+/// and run succeeds. With one shared folder, as before, one test's compiler
+/// rewrote the probe while another ran it (issue 15, item 1).
+#[test]
+fn tests_running_at_once_do_not_share_files() {
+    let results: Vec<(PathBuf, bool)> = (0..6)
+        .map(|i| {
+            std::thread::Builder::new()
+                .name(format!("probe_race_{i}"))
+                .spawn(|| {
+                    let dir = scratch("san-probe");
+                    let ok = probe_sanitizers(&dir);
+                    (dir, ok)
+                })
+                .unwrap()
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .collect();
+    let mut dirs: Vec<&PathBuf> = results.iter().map(|(d, _)| d).collect();
+    dirs.sort();
+    dirs.dedup();
+    assert_eq!(dirs.len(), results.len(), "tests share a scratch folder");
+    let worked = results.iter().filter(|(_, ok)| *ok).count();
+    if worked == 0 {
+        skip_or_fail("gcc cannot build AddressSanitizer/UBSan programs (libasan, libubsan)");
+        return;
+    }
+    assert_eq!(
+        worked,
+        results.len(),
+        "some probes failed beside others: {results:?}"
+    );
+}
+
+/// A skip is seen in a plain `cargo test` (the harness hides what a passing test
+/// prints with `eprintln!`) and is a failure in CI, `CI=true` or `CI=1`: the
+/// valgrind test run again as a child with a `valgrind` that fails first on PATH.
+#[test]
+fn a_skip_is_seen_in_a_plain_run_and_fails_in_ci() {
+    let dir = scratch("fake-tools");
+    let fake = dir.join("valgrind");
+    std::fs::write(&fake, "#!/bin/sh\nexit 1\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = std::env::join_paths(std::iter::once(dir.clone()).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    let child = |ci: Option<&str>| {
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args(["--exact", "c_programs_run_clean_under_valgrind"])
+            .env("PATH", &path)
+            .env_remove("CI");
+        if let Some(v) = ci {
+            cmd.env("CI", v);
+        }
+        let out = cmd.output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let (ok, text) = child(None);
+    assert!(
+        ok && text
+            .contains("SKIPPED c_programs_run_clean_under_valgrind: valgrind is not installed")
+            && text.contains("1 passed"),
+        "a plain run does not show the skip:\n{text}"
+    );
+    for ci in ["true", "1"] {
+        let (ok, text) = child(Some(ci));
+        assert!(
+            !ok && text.contains("CI=true but valgrind is not installed")
+                && !text.contains("SKIPPED"),
+            "CI={ci}: a missing tool did not fail the test:\n{text}"
+        );
+    }
 }
 
 /// The checkers catch what they must: a heap overflow, a leak, undefined behaviour

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 mod common;
 
 use ngc_cells::*;
+use ngc_cells::core::Platform;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -52,7 +53,7 @@ fn wait_for(limit: Duration, done: impl Fn() -> bool) -> bool {
 fn a_call_does_not_wait_for_helpers_that_have_not_joined_and_they_never_run_it() {
     let _s = serial();
     let _reset = NoDelay;
-    let pool = native_platform().start_workers(1).unwrap();
+    let pool = <Native as Platform>::start_workers(1).unwrap();
     assert_eq!(pool.width(), 2);
     static RAN: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
     // Warm: the helper is running (spinning) when the delayed calls start.
@@ -99,7 +100,7 @@ fn a_call_does_not_wait_for_helpers_that_have_not_joined_and_they_never_run_it()
 fn a_call_waits_for_a_helper_that_joined() {
     let _s = serial();
     let _reset = NoDelay;
-    let pool = native_platform().start_workers(1).unwrap();
+    let pool = <Native as Platform>::start_workers(1).unwrap();
     let delay = Duration::from_millis(200);
     __test_pool_helpers_delay(Duration::ZERO, delay);
     let ran = AtomicUsize::new(0);
@@ -374,7 +375,7 @@ mod fork {
     #[test]
     fn a_pool_made_before_fork_runs_everything_on_the_calling_thread_in_the_child() {
         let _s = serial();
-        let pool = native_platform().start_workers(2).unwrap();
+        let pool = <Native as Platform>::start_workers(2).unwrap();
         pool.run(3, &|_| {});
         assert_eq!(pool.width(), 3);
         let code = in_child(move || {

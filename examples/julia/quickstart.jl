@@ -1,13 +1,15 @@
 # Quick start (Julia): ngc-learn's own BernoulliErrorCell test, then a small learning
-# loop, through NgcCells.jl (@ccall over the shared library).
+# loop, through the NgcCells package (julia/NgcCells: @ccall over the shared library).
 #
+# Once, to add the package from this checkout to your environment:
+#   julia -e 'using Pkg; Pkg.develop(path="julia/NgcCells")'
+# Then, with the library built:
 #   cargo build --release
-#   julia examples/julia/quickstart.jl
-#   # or: NGC_CELLS_LIB=/path/to/libngc_cells.so julia examples/julia/quickstart.jl
+#   NGC_CELLS_LIB=$PWD/target/release/libngc_cells.so julia examples/julia/quickstart.jl
+# (or, after ./install.sh, without NGC_CELLS_LIB: the system loader finds it).
 #
 # Exits with an error if a value differs from ngc-learn's or the loop does not learn.
-include(joinpath(@__DIR__, "NgcCells.jl"))
-using .NgcCells
+using NgcCells
 using LinearAlgebra: mul!
 using Random: MersenneTwister
 

@@ -15,18 +15,31 @@
 //! bound buffer stays valid, and is not accessed by anyone else during a call on
 //! the cell, these make the slices built here valid and the mutable ones unique.
 
+use std::ffi::c_char;
 use std::mem::{align_of, size_of};
 use std::ptr::NonNull;
 
+use super::args::{check_out, check_ptr, str_arg};
+use super::native::Native;
 use super::status::*;
-use crate::core::{Cell, Dtype, Real, Slot, MAX_COMPARTMENTS};
+use crate::core::{Cell, Dtype, Extent, Real, Slot, MAX_COMPARTMENTS};
+
+/// The element type of a cell: `NGC_DTYPE_F32` or `NGC_DTYPE_F64`.
+pub type NgcDtype = i32;
+/// 32-bit IEEE-754 elements (`float`, Julia `Float32`, MATLAB `single`).
+/// ngc-learn's default (JAX computes in float32 unless 64-bit mode is on).
+pub const NGC_DTYPE_F32: NgcDtype = 1;
+/// 64-bit IEEE-754 elements (`double`, Julia `Float64`, MATLAB `double`).
+/// Matches ngc-learn run with `jax_enable_x64`.
+pub const NGC_DTYPE_F64: NgcDtype = 2;
 
 /// `"ngc_cell"`, in every live handle's first field.
 pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"ngc_cell");
 
-/// An opaque handle to one cell (for now ngc-learn's BernoulliErrorCell).
+/// An opaque handle to one cell of any type (`ngc_cell_type` says which).
 ///
-/// Created by a `ngc_*_cell_new` function, destroyed by `ngc_cell_free`.
+/// Created by a `ngc_*_cell_new` function, destroyed by `ngc_cell_free`; every
+/// other function takes any cell type.
 /// Thread rules: a cell may be moved between threads, but must be used by one
 /// thread at a time (calls on one cell are not synchronised). Different cells
 /// may be used on different threads at the same time, provided no buffer is
@@ -44,8 +57,8 @@ unsafe impl Send for NgcCell {}
 
 /// The core cell, in the dtype it was created with.
 pub(crate) enum AnyCell {
-    F32(Cell<f32>),
-    F64(Cell<f64>),
+    F32(Cell<f32, Native>),
+    F64(Cell<f64, Native>),
 }
 
 /// A caller's buffer bound to a compartment.
@@ -69,8 +82,8 @@ impl Binding {
 macro_rules! with_cell {
     ($any:expr, $c:ident => $e:expr) => {
         match $any {
-            AnyCell::F32($c) => $e,
-            AnyCell::F64($c) => $e,
+            $crate::abi::handle::AnyCell::F32($c) => $e,
+            $crate::abi::handle::AnyCell::F64($c) => $e,
         }
     };
 }
@@ -129,7 +142,7 @@ impl NgcCell {
                 ),
             ));
         }
-        let specs = with_cell!(&self.cell, c => c.kind().compartments());
+        let specs = with_cell!(&self.cell, c => c.spec().compartments);
         for (j, b) in self.bound.iter().enumerate() {
             if let Some(b) = b {
                 if j != idx && b.overlaps(addr, bytes) {
@@ -207,9 +220,27 @@ impl NgcCell {
         with_cell!(&self.cell, c => values(c, idx, b)[0].to_f64())
     }
 
-    pub(crate) fn advance(&mut self, dt: f64) -> Result<(), FfiError> {
+    /// `advance(dt)`, or `evolve(dt)` when `evolve`.
+    pub(crate) fn step(&mut self, dt: f64, evolve: bool) -> Result<(), FfiError> {
         let bound = self.bound;
-        with_cell!(&mut self.cell, c => advance_typed(c, &bound, dt))
+        with_cell!(&mut self.cell, c => step_typed(c, &bound, dt, evolve))
+    }
+
+    /// Gives compartment `idx` the shape `dims` and the values at `src`
+    /// (`prod(dims)` elements).
+    ///
+    /// # Safety
+    /// `src` is non-NULL, aligned for the cell's dtype, and valid for reading
+    /// `prod(dims)` elements of it.
+    pub(crate) unsafe fn set_shaped(
+        &mut self,
+        idx: usize,
+        src: *const u8,
+        dims: &[usize],
+    ) -> Result<(), FfiError> {
+        let bound = self.bound;
+        // SAFETY: forwarded from this function's contract.
+        with_cell!(&mut self.cell, c => unsafe { set_shaped_typed(c, &bound, idx, src.cast(), dims) })
     }
 
     /// `batched_reset(batch)`; `reset()` when `batch` is `None`.
@@ -220,7 +251,7 @@ impl NgcCell {
 }
 
 /// The current values of compartment `idx`, wherever they live.
-fn values<T: Real>(c: &Cell<T>, idx: usize, b: Option<Binding>) -> &[T] {
+fn values<T: Real>(c: &Cell<T, Native>, idx: usize, b: Option<Binding>) -> &[T] {
     match b {
         // SAFETY: by invariants 1 and 3, a bound compartment's buffer is valid for
         // reading `len_of(idx) <= capacity` elements of T (aligned at bind), and
@@ -230,12 +261,17 @@ fn values<T: Real>(c: &Cell<T>, idx: usize, b: Option<Binding>) -> &[T] {
     }
 }
 
-fn attach_from<T: Real>(c: &mut Cell<T>, idx: usize, b: Binding) -> Result<(), FfiError> {
+fn attach_from<T: Real>(c: &mut Cell<T, Native>, idx: usize, b: Binding) -> Result<(), FfiError> {
     let current = values(c, idx, Some(b)).to_vec();
     Ok(c.attach(idx, &current)?)
 }
 
-fn length_check<T: Real>(c: &Cell<T>, name: &str, idx: usize, len: usize) -> Result<(), FfiError> {
+fn length_check<T: Real>(
+    c: &Cell<T, Native>,
+    name: &str,
+    idx: usize,
+    len: usize,
+) -> Result<(), FfiError> {
     let want = c.len_of(idx);
     if len != want {
         return Err(FfiError::new(
@@ -249,7 +285,7 @@ fn length_check<T: Real>(c: &Cell<T>, name: &str, idx: usize, len: usize) -> Res
 /// # Safety
 /// `src` is aligned and valid for reading `len` elements of `T`.
 unsafe fn set_typed<T: Real>(
-    c: &mut Cell<T>,
+    c: &mut Cell<T, Native>,
     name: &str,
     idx: usize,
     b: Option<Binding>,
@@ -276,7 +312,7 @@ unsafe fn set_typed<T: Real>(
 /// # Safety
 /// `dst` is aligned and valid for writing `len` elements of `T`.
 unsafe fn get_typed<T: Real>(
-    c: &Cell<T>,
+    c: &Cell<T, Native>,
     name: &str,
     idx: usize,
     b: Option<Binding>,
@@ -295,12 +331,13 @@ unsafe fn get_typed<T: Real>(
     Ok(())
 }
 
-fn advance_typed<T: Real>(
-    c: &mut Cell<T>,
+fn step_typed<T: Real>(
+    c: &mut Cell<T, Native>,
     bound: &[Option<Binding>; MAX_COMPARTMENTS],
     dt: f64,
+    evolve: bool,
 ) -> Result<(), FfiError> {
-    let specs = c.kind().compartments();
+    let specs = c.spec().compartments;
     let mut lent: [Option<Slot<'_, T>>; MAX_COMPARTMENTS] = Default::default();
     for (i, spec) in specs.iter().enumerate() {
         if let Some(b) = bound[i] {
@@ -313,21 +350,87 @@ fn advance_typed<T: Real>(
                 // this is the only reference to it during the call.
                 Slot::Write(unsafe { std::slice::from_raw_parts_mut(p, len) })
             } else {
-                // SAFETY: as above; read-only, and no written slot overlaps it.
+                // SAFETY: as above; read-only (another cell may read the same
+                // buffer at the same time), and no written slot overlaps it.
                 Slot::Read(unsafe { std::slice::from_raw_parts(p, len) })
             });
         }
     }
-    Ok(c.advance_with(dt, &mut lent[..specs.len()])?)
+    let n = specs.len();
+    if evolve {
+        Ok(c.evolve_with(dt, &mut lent[..n])?)
+    } else {
+        Ok(c.advance_with(dt, &mut lent[..n])?)
+    }
+}
+
+/// # Safety
+/// `src` is aligned and valid for reading `prod(dims)` elements of `T`.
+unsafe fn set_shaped_typed<T: Real>(
+    c: &mut Cell<T, Native>,
+    bound: &[Option<Binding>; MAX_COMPARTMENTS],
+    idx: usize,
+    src: *const T,
+    dims: &[usize],
+) -> Result<(), FfiError> {
+    let shapes = c.shapes_with(idx, dims)?;
+    let specs = c.spec().compartments;
+    // Every check before any write: a refused call changes nothing.
+    let mut need = [0usize; MAX_COMPARTMENTS];
+    for (i, spec) in specs.iter().enumerate() {
+        need[i] = shapes.len(spec.extent);
+        if let Some(b) = bound[i] {
+            if need[i] > b.capacity {
+                return Err(FfiError::new(
+                    NGC_ERR_CAPACITY_TOO_SMALL,
+                    format!(
+                        "dims {dims:?} give compartment '{}' {} elements, but its bound buffer \
+                         holds {}; nothing was changed (unbind it or bind a larger buffer first)",
+                        spec.name, need[i], b.capacity
+                    ),
+                ));
+            }
+        }
+    }
+    // A copy of the values: `src` may be (part of) a bound buffer that the
+    // call then writes.
+    let count = need[idx];
+    let mut values: Vec<T> = Vec::new();
+    values.try_reserve_exact(count).map_err(|_| {
+        FfiError::from(crate::core::CellError::Alloc {
+            name: specs[idx].name.to_string(),
+            bytes: count.saturating_mul(size_of::<T>()),
+        })
+    })?;
+    // SAFETY: `src` is valid for reading `count = prod(dims)` elements
+    // (contract); `values` has room for them and is a distinct allocation.
+    unsafe {
+        std::ptr::copy_nonoverlapping(src, values.as_mut_ptr(), count);
+        values.set_len(count);
+    }
+    let mut lent: [Option<&mut [T]>; MAX_COMPARTMENTS] = Default::default();
+    for (i, spec) in specs.iter().enumerate() {
+        let follows = matches!(spec.extent, Extent::Param | Extent::ParamSqueezed);
+        if let (Some(b), true) = (bound[i], i == idx || follows) {
+            // SAFETY: `need[i] <= capacity` (checked above), aligned (checked at
+            // bind), disjoint from every other buffer and the cell's own storage
+            // (invariant 2), so this is the only reference to it during the
+            // call: the call writes it (values or rest values).
+            lent[i] = Some(unsafe {
+                std::slice::from_raw_parts_mut(b.ptr.as_ptr().cast::<T>(), need[i])
+            });
+        }
+    }
+    Ok(c.set_shaped_with(idx, &values, dims, &mut lent[..specs.len()])?)
 }
 
 fn batched_reset_typed<T: Real>(
-    c: &mut Cell<T>,
+    c: &mut Cell<T, Native>,
     bound: &[Option<Binding>; MAX_COMPARTMENTS],
     batch: Option<usize>,
 ) -> Result<(), FfiError> {
     let b = batch.unwrap_or(c.initial_batch());
-    let specs = c.kind().compartments();
+    let specs = c.spec().compartments;
     // Every check before any write: a refused reset changes nothing.
     let mut need = [0usize; MAX_COMPARTMENTS];
     for (i, spec) in specs.iter().enumerate() {
@@ -350,8 +453,8 @@ fn batched_reset_typed<T: Real>(
         }
     }
     let mut lent: [Option<&mut [T]>; MAX_COMPARTMENTS] = Default::default();
-    for i in 0..specs.len() {
-        if let Some(bd) = bound[i] {
+    for (i, spec) in specs.iter().enumerate() {
+        if let (Some(bd), true) = (bound[i], spec.role.is_reset()) {
             // SAFETY: `need[i] <= capacity` (checked above), aligned (checked at
             // bind), disjoint from every other buffer and the cell's own storage
             // (invariant 2), so this is the only reference to it during the call.
@@ -368,6 +471,92 @@ pub(crate) fn dtype_align(dtype: Dtype) -> usize {
     match dtype {
         Dtype::F32 => align_of::<f32>(),
         Dtype::F64 => align_of::<f64>(),
+    }
+}
+
+/// Checks that `p` is a live cell handle and borrows it.
+///
+/// # Safety
+/// `p`, when non-NULL and aligned, points to memory readable for
+/// `size_of::<NgcCell>()` bytes (a handle from `ngc_*_new` not yet freed), not
+/// used by another thread during `'a`.
+pub(crate) unsafe fn cell_ref<'a>(p: *const NgcCell) -> Result<&'a NgcCell, FfiError> {
+    check_ptr(p, "cell", align_of::<NgcCell>())?;
+    // SAFETY: non-NULL and aligned (checked); readable (contract). The tag is read
+    // through a raw pointer before any reference to the cell is formed.
+    let magic = unsafe { std::ptr::addr_of!((*p).magic).read() };
+    if magic != MAGIC {
+        return Err(FfiError::new(
+            NGC_ERR_INVALID_HANDLE,
+            format!("cell ({p:p}) is not a live NgcCell (freed, or a pointer of another type)"),
+        ));
+    }
+    // SAFETY: a live NgcCell (tag checked); not used elsewhere meanwhile (contract).
+    Ok(unsafe { &*p })
+}
+
+/// As [`cell_ref`], mutably.
+///
+/// # Safety
+/// As [`cell_ref`], and no other reference to the cell exists during `'a`.
+pub(crate) unsafe fn cell_mut<'a>(p: *mut NgcCell) -> Result<&'a mut NgcCell, FfiError> {
+    // SAFETY: forwarded contract.
+    unsafe { cell_ref(p)? };
+    // SAFETY: checked live above; exclusive by contract (one thread at a time).
+    Ok(unsafe { &mut *p })
+}
+
+/// Resolves a compartment name argument to its index.
+///
+/// # Safety
+/// As [`str_arg`].
+pub(crate) unsafe fn lookup<'a>(
+    cell: &NgcCell,
+    name: *const c_char,
+) -> Result<(&'a str, usize), FfiError> {
+    // SAFETY: forwarded contract.
+    let name = unsafe { str_arg(name, "compartment")? };
+    Ok((name, cell.cell.index(name)?))
+}
+
+pub(crate) fn dtype_check(cell: &NgcCell, want: Dtype) -> Result<(), FfiError> {
+    let have = cell.cell.dtype();
+    if have != want {
+        return Err(FfiError::new(
+            NGC_ERR_DTYPE_MISMATCH,
+            format!(
+                "the cell computes in {}, but {} data was given",
+                have.name(),
+                want.name()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the handle and the output pointer, computes the value, writes it.
+///
+/// # Safety
+/// `cell` a live handle (see [`cell_ref`]); `out` valid for one write.
+pub(crate) unsafe fn query<T>(
+    cell: *const NgcCell,
+    out: *mut T,
+    value: impl FnOnce(&NgcCell) -> Result<T, FfiError>,
+) -> Result<(), FfiError> {
+    check_out(out, "output pointer")?;
+    // SAFETY: forwarded contract.
+    let c = unsafe { cell_ref(cell)? };
+    let v = value(c)?;
+    // SAFETY: checked non-NULL and aligned; writable (contract).
+    unsafe { out.write(v) };
+    Ok(())
+}
+
+/// The dtype constant of `dtype`.
+pub(crate) fn dtype_code(dtype: Dtype) -> NgcDtype {
+    match dtype {
+        Dtype::F32 => NGC_DTYPE_F32,
+        Dtype::F64 => NGC_DTYPE_F64,
     }
 }
 

@@ -1,4 +1,6 @@
-//! Status codes and the errors behind them.
+//! Status codes, their names, and the errors behind them.
+
+use std::ffi::c_char;
 
 use crate::core::CellError;
 
@@ -46,6 +48,13 @@ pub const NGC_ERR_INDEX_OUT_OF_RANGE: NgcStatus = 15;
 /// An output buffer is too small: the text was truncated (and NUL-terminated), or
 /// the dims array cannot hold every dim. The size needed is still reported.
 pub const NGC_ERR_BUFFER_TOO_SMALL: NgcStatus = 16;
+/// The operation does not apply to this cell (e.g. `ngc_cell_loss` on a cell
+/// type without a one-element `L`).
+pub const NGC_ERR_NOT_SUPPORTED: NgcStatus = 17;
+/// A shape does not fit: `ngc_cell_set_shaped` dims that do not broadcast
+/// against the cell's state shape or a new shape for a compartment whose shape
+/// is fixed, or a reset to a batch size a kept parameter's shape does not fit.
+pub const NGC_ERR_SHAPE_MISMATCH: NgcStatus = 18;
 /// A panic inside the library was caught at the ABI boundary. This is a bug in
 /// ngc-cells; please report it with the message. The cell may be in any state
 /// that its invariants allow and is safe to free.
@@ -72,9 +81,25 @@ pub(crate) const STATUS_NAMES: &[(NgcStatus, &std::ffi::CStr)] = &[
     (NGC_ERR_ALLOCATION, c"NGC_ERR_ALLOCATION"),
     (NGC_ERR_INDEX_OUT_OF_RANGE, c"NGC_ERR_INDEX_OUT_OF_RANGE"),
     (NGC_ERR_BUFFER_TOO_SMALL, c"NGC_ERR_BUFFER_TOO_SMALL"),
+    (NGC_ERR_NOT_SUPPORTED, c"NGC_ERR_NOT_SUPPORTED"),
+    (NGC_ERR_SHAPE_MISMATCH, c"NGC_ERR_SHAPE_MISMATCH"),
     (NGC_ERR_PANIC, c"NGC_ERR_PANIC"),
     (NGC_ERR_INTERNAL, c"NGC_ERR_INTERNAL"),
 ];
+
+/* The status names -------------------------------------------------------- */
+
+/// The name of a status code (`"NGC_ERR_NULL_POINTER"`, ...) as a static
+/// NUL-terminated string; `"NGC_UNKNOWN_STATUS"` for a number that is not a status.
+/// Never NULL; never free it.
+#[no_mangle]
+pub extern "C" fn ngc_status_str(status: NgcStatus) -> *const c_char {
+    STATUS_NAMES
+        .iter()
+        .find(|(s, _)| *s == status)
+        .map(|(_, n)| n.as_ptr())
+        .unwrap_or(c"NGC_UNKNOWN_STATUS".as_ptr())
+}
 
 /// A failure on its way to the caller: a status and the words for it.
 #[derive(Debug)]
@@ -99,9 +124,33 @@ impl From<CellError> for FfiError {
             CellError::SizeOverflow { .. } => NGC_ERR_SIZE_OVERFLOW,
             CellError::UnknownCompartment { .. } => NGC_ERR_UNKNOWN_COMPARTMENT,
             CellError::LengthMismatch { .. } => NGC_ERR_LENGTH_MISMATCH,
-            CellError::Alloc { .. } => NGC_ERR_ALLOCATION,
+            CellError::Alloc { .. } | CellError::Threads { .. } => NGC_ERR_ALLOCATION,
+            CellError::ShapeMismatch { .. } => NGC_ERR_SHAPE_MISMATCH,
+            CellError::NotSupported(_) => NGC_ERR_NOT_SUPPORTED,
+            CellError::InvalidArgument(_) => NGC_ERR_INVALID_ARGUMENT,
             CellError::Internal(_) => NGC_ERR_INTERNAL,
         };
         FfiError::new(status, e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    #[test]
+    fn every_status_has_a_distinct_name() {
+        for (i, (code, name)) in STATUS_NAMES.iter().enumerate() {
+            // SAFETY: ngc_status_str returns a static NUL-terminated string.
+            let s = unsafe { CStr::from_ptr(ngc_status_str(*code)) };
+            assert_eq!(s, *name);
+            for (code2, _) in &STATUS_NAMES[i + 1..] {
+                assert_ne!(code, code2);
+            }
+        }
+        // SAFETY: as above.
+        let s = unsafe { CStr::from_ptr(ngc_status_str(-7)) };
+        assert_eq!(s.to_str().unwrap(), "NGC_UNKNOWN_STATUS");
     }
 }

@@ -124,9 +124,86 @@ impl Layout {
     }
 }
 
+/// Whether `param` (numpy-style, right-aligned) broadcasts against `state`
+/// without changing it: at most as many dims, each equal to the state's or 1.
+/// `Err` says why not.
+pub fn check_broadcast(param: &[usize], state: &[usize]) -> Result<(), String> {
+    if param.len() > state.len() {
+        return Err(format!(
+            "dims {param:?} have more axes than the state shape {state:?}"
+        ));
+    }
+    let off = state.len() - param.len();
+    for (a, &d) in param.iter().enumerate() {
+        if d != 1 && d != state[off + a] {
+            return Err(format!(
+                "dims {param:?} do not broadcast against the state shape {state:?} \
+                 (axis {a}: {d} is neither 1 nor {})",
+                state[off + a]
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Calls `f(j)` for each element of an array of shape `state`, in row-major
+/// order, with `j` the index of its value in an array of shape `param` that
+/// broadcasts against `state` ([`check_broadcast`]).
+pub fn for_each_broadcast(state: &[usize], param: &[usize], mut f: impl FnMut(usize)) {
+    let off = state.len() - param.len();
+    // Per state axis: the param stride (0 where the param dim is 1 or missing).
+    let mut stride = vec![0usize; state.len()];
+    let mut s = 1;
+    for a in (0..param.len()).rev() {
+        if param[a] != 1 {
+            stride[off + a] = s;
+        }
+        s *= param[a];
+    }
+    let mut coord = vec![0usize; state.len()];
+    let n: usize = state.iter().product();
+    let mut j = 0;
+    for _ in 0..n {
+        f(j);
+        // Odometer over the state's axes, last fastest.
+        for a in (0..state.len()).rev() {
+            coord[a] += 1;
+            j += stride[a];
+            if coord[a] < state[a] {
+                break;
+            }
+            j -= stride[a] * coord[a];
+            coord[a] = 0;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn broadcasting() {
+        assert!(check_broadcast(&[1, 1], &[2, 3]).is_ok());
+        assert!(check_broadcast(&[], &[2, 3]).is_ok());
+        assert!(check_broadcast(&[3], &[2, 3]).is_ok());
+        assert!(check_broadcast(&[2, 1], &[2, 3]).is_ok());
+        assert!(check_broadcast(&[2, 3], &[2, 3]).is_ok());
+        assert!(check_broadcast(&[2], &[2, 3]).is_err());
+        assert!(check_broadcast(&[1, 2, 3], &[2, 3]).is_err());
+        let mut v = vec![];
+        for_each_broadcast(&[2, 3], &[3], |j| v.push(j));
+        assert_eq!(v, [0, 1, 2, 0, 1, 2]);
+        v.clear();
+        for_each_broadcast(&[2, 3], &[2, 1], |j| v.push(j));
+        assert_eq!(v, [0, 0, 0, 1, 1, 1]);
+        v.clear();
+        for_each_broadcast(&[2, 2, 1, 2], &[2, 1, 2], |j| v.push(j));
+        assert_eq!(v, [0, 1, 2, 3, 0, 1, 2, 3]);
+        v.clear();
+        for_each_broadcast(&[2, 3], &[], |j| v.push(j));
+        assert_eq!(v, [0; 6]);
+    }
 
     #[test]
     fn flat_and_image_counts() {

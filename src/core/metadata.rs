@@ -1,11 +1,8 @@
-//! The cell's self-description as JSON: ngc-learn's `help()`, corrected.
-//!
-//! ngc-learn 3.2.3's `BernoulliErrorCell.help()` calls the cell "GaussianErrorcell"
-//! and lists a `sigma` hyper-parameter the cell does not have. This description
-//! names the Bernoulli cell and its real hyper-parameters (`input_logits`, `shape`).
+//! A cell's self-description as JSON: ngc-learn's `help()`, corrected, written
+//! from the cell type's [`CellSpec`] and hyper-parameters (no cell names here).
 
 use super::layout::{Layout, UnitShape};
-use super::spec::CellKind;
+use super::spec::{CellSpec, Hyper, Shapes};
 
 /// Appends `s` to `out` as a JSON string literal.
 pub fn push_json_str(out: &mut String, s: &str) {
@@ -54,70 +51,76 @@ fn push_hyper(out: &mut String, name: &str, value: &str, description: &str, firs
     out.push('}');
 }
 
-/// The metadata JSON of a cell (one line, UTF-8, no trailing newline).
-pub fn metadata_json(kind: &CellKind, name: &str, dtype: &str, layout: &Layout) -> String {
+/// What the metadata describes: a cell of some type, as it is now.
+#[derive(Debug)]
+pub struct Described<'a> {
+    /// The cell type.
+    pub spec: &'a CellSpec,
+    /// Its hyper-parameters besides `n_units`, `batch_size` and `shape`.
+    pub hyperparameters: &'a [Hyper],
+    /// The cell's name.
+    pub name: &'a str,
+    /// `"float32"` or `"float64"`.
+    pub dtype: &'a str,
+    /// Its shape.
+    pub layout: &'a Layout,
+    /// Its compartments' shapes.
+    pub shapes: &'a Shapes,
+    /// Each compartment's rest (or initial) value.
+    pub rests: &'a [f64],
+}
+
+/// The metadata JSON of a cell (one line, UTF-8, no trailing newline):
+/// ngc-learn's `help()`, corrected, with the values of this cell.
+pub fn metadata_json(d: &Described<'_>) -> String {
     let mut o = String::with_capacity(2048);
     o.push_str("{\"cell_type\":");
-    push_json_str(&mut o, kind.type_name());
+    push_json_str(&mut o, d.spec.type_name);
     o.push_str(",\"name\":");
-    push_json_str(&mut o, name);
+    push_json_str(&mut o, d.name);
     o.push_str(",\"dtype\":");
-    push_json_str(&mut o, dtype);
-    let CellKind::Bernoulli { input_logits } = *kind;
+    push_json_str(&mut o, d.dtype);
     o.push_str(",\"description\":");
-    push_json_str(
-        &mut o,
-        "BernoulliErrorCell - computes mismatch/error signals at each time step t between a \
-         binary/probabilistic `target` and a predicted Bernoulli parameter `p` (a probability, \
-         or a logit when input_logits is set)",
-    );
+    push_json_str(&mut o, d.spec.description);
     o.push_str(",\"dynamics\":");
-    push_json_str(
-        &mut o,
-        "L = sum(x*ln(q) + (1-x)*ln(1-q)) with q = clip(p or sigmoid(p), 1e-4, 1-1e-4), \
-         x = target; dp = dL/dp * modulator * mask; dtarget = (ln(q) - ln(1-q)) * modulator * mask; \
-         mask is reset to ones after each step",
-    );
+    push_json_str(&mut o, d.spec.dynamics);
     o.push_str(",\"hyperparameters\":{");
     push_hyper(
         &mut o,
         "n_units",
-        &layout.n_units().to_string(),
+        &d.layout.n_units().to_string(),
         "Number of neuronal cells to model in this layer",
         true,
     );
     push_hyper(
         &mut o,
         "batch_size",
-        &layout.batch_size().to_string(),
+        &d.layout.batch_size().to_string(),
         "Batch size dimension of this component (current; reset() restores the constructor's)",
         false,
     );
-    push_hyper(
-        &mut o,
-        "input_logits",
-        if input_logits { "true" } else { "false" },
-        "If true, p holds logits and the cell applies a sigmoid link to obtain the Bernoulli parameter",
-        false,
-    );
-    let shape = match layout.unit() {
-        UnitShape::Flat(_) => "null".to_string(),
-        UnitShape::Image(s) => {
-            let mut t = String::new();
-            push_dims(&mut t, &s);
-            t
-        }
-    };
-    push_hyper(
-        &mut o,
-        "shape",
-        &shape,
-        "Optional (H, W, C) sample shape; when set, array compartments are (batch, H, W, C)",
-        false,
-    );
+    for h in d.hyperparameters {
+        push_hyper(&mut o, h.name, &h.json, h.description, false);
+    }
+    if d.spec.takes_shape {
+        let shape = match d.layout.unit() {
+            UnitShape::Flat(_) => "null".to_string(),
+            UnitShape::Image(s) => {
+                let mut t = String::new();
+                push_dims(&mut t, &s);
+                t
+            }
+        };
+        push_hyper(
+            &mut o,
+            "shape",
+            &shape,
+            "Optional (H, W, C) sample shape; when set, array compartments are (batch, H, W, C)",
+            false,
+        );
+    }
     o.push_str("},\"compartments\":[");
-    let dims = layout.dims();
-    for (i, c) in kind.compartments().iter().enumerate() {
+    for (i, c) in d.spec.compartments.iter().enumerate() {
         if i > 0 {
             o.push(',');
         }
@@ -130,9 +133,9 @@ pub fn metadata_json(kind: &CellKind, name: &str, dtype: &str, layout: &Layout) 
         o.push_str(",\"units\":");
         push_opt_str(&mut o, c.units);
         o.push_str(",\"shape\":");
-        push_dims(&mut o, if c.scalar { &[] } else { &dims });
+        push_dims(&mut o, &d.shapes.dims(c.extent));
         o.push_str(",\"rest_value\":");
-        o.push_str(&format!("{:?}", c.rest));
+        o.push_str(&json_number(d.rests[i]));
         o.push_str(",\"description\":");
         push_json_str(&mut o, c.description);
         o.push('}');
@@ -141,26 +144,22 @@ pub fn metadata_json(kind: &CellKind, name: &str, dtype: &str, layout: &Layout) 
     o
 }
 
+/// A double as a JSON value: `1.0`, `-0.5`; `null` for NaN and infinities
+/// (JSON has no such numbers).
+pub fn json_number(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:?}")
+    } else {
+        "null".to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
-    fn describes_the_bernoulli_cell_not_the_gaussian_one() {
-        let l = Layout::new(3, 2, None).unwrap();
-        let j = metadata_json(
-            &CellKind::Bernoulli { input_logits: true },
-            "z\"0\n",
-            "float32",
-            &l,
-        );
-        assert!(j.starts_with("{\"cell_type\":\"BernoulliErrorCell\",\"name\":\"z\\\"0\\n\""));
-        assert!(!j.contains("Gaussian"));
-        assert!(!j.contains("sigma"));
-        assert!(j.contains("\"input_logits\":{\"value\":true"));
-        assert!(j.contains(
-            "{\"name\":\"L\",\"role\":\"output\",\"display_name\":\"Bernoulli Log likelihood\",\"units\":\"nats\",\"shape\":[]"
-        ));
-        assert!(j.contains("{\"name\":\"mask\",\"role\":\"input\",\"display_name\":null,\"units\":null,\"shape\":[2,3],\"rest_value\":1.0"));
+    fn non_finite_numbers_are_null() {
+        assert_eq!(super::json_number(1.0), "1.0");
+        assert_eq!(super::json_number(f64::NAN), "null");
+        assert_eq!(super::json_number(-0.5), "-0.5");
     }
 }

@@ -1,7 +1,13 @@
 //! The safe core: cell math, shapes and compartments. No `unsafe`, no FFI types.
+//!
+//! Modules in dependency order (each uses only the ones before it):
+//! [`error`], [`layout`], [`vmath`] → [`real`] → [`kernel`] → [`platform`] →
+//! [`workspace`] → [`spec`] → [`elementwise`] → [`cells`] → [`metadata`] →
+//! [`cell`]. `docs/architecture.md` walks through them.
 
-pub mod bernoulli;
 pub mod cell;
+pub mod cells;
+pub mod elementwise;
 pub mod error;
 pub mod kernel;
 pub mod layout;
@@ -10,35 +16,16 @@ pub mod platform;
 pub mod real;
 pub mod spec;
 pub mod vmath;
+pub mod workspace;
 
-pub use cell::{Cell, MAX_COMPARTMENTS};
+pub use cell::Cell;
+pub use cells::bernoulli::{bernoulli_error_cell, bernoulli_error_cell_on};
+pub use cells::{FAMILY, MAX_COMPARTMENTS};
+pub use elementwise::{Elementwise, ErrorIo, ErrorKernel, Param};
 pub use error::CellError;
+pub use kernel::{Kernel, RangeFn, Sink};
 pub use layout::{Layout, UnitShape};
-pub use platform::{Platform, Workers, PORTABLE};
+pub use platform::{Platform, Portable, Workers};
 pub use real::{Dtype, Real};
-pub use spec::{CellKind, CompartmentSpec, Role, Slot, Workspace};
-
-/// Creates ngc-learn's `BernoulliErrorCell(name, n_units, batch_size, input_logits, shape)`.
-pub fn bernoulli_error_cell<T: Real>(
-    name: &str,
-    n_units: usize,
-    batch_size: usize,
-    input_logits: bool,
-    shape: Option<[usize; 3]>,
-) -> Result<Cell<T>, CellError> {
-    bernoulli_error_cell_on(name, n_units, batch_size, input_logits, shape, &PORTABLE)
-}
-
-/// [`bernoulli_error_cell`] taking its kernel copies and threads from `platform`
-/// (the C ABI passes `ngc_cells::abi::native_platform()`).
-pub fn bernoulli_error_cell_on<T: Real>(
-    name: &str,
-    n_units: usize,
-    batch_size: usize,
-    input_logits: bool,
-    shape: Option<[usize; 3]>,
-    platform: &'static dyn Platform,
-) -> Result<Cell<T>, CellError> {
-    let layout = Layout::new(n_units, batch_size, shape)?;
-    Cell::with_platform(name, CellKind::Bernoulli { input_logits }, layout, platform)
-}
+pub use spec::{CellSpec, CellType, CompartmentSpec, Extent, Hyper, Role, Shapes, Slot};
+pub use workspace::{Workspace, MAX_THREADS};

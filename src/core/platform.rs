@@ -1,26 +1,24 @@
-//! What the safe core gets from outside: compiled copies of the kernel and threads.
+//! What the safe core gets from outside: compiled copies of its kernels, and threads.
 //!
 //! The core is portable, safe Rust. Two things it cannot do without `unsafe`
-//! are supplied by whoever creates a cell, through [`Platform`]:
-//! - choosing, at run time, a copy of the kernel compiled for the CPU's widest
+//! are supplied through [`Platform`], a type parameter of every cell:
+//! - choosing, at run time, a copy of a [`Kernel`] compiled for the CPU's widest
 //!   vector instructions (calling a `#[target_feature]` function is `unsafe`);
 //! - keeping persistent worker threads that run borrowed tasks (the task's
 //!   lifetime must be erased to hand it to a long-lived thread).
 //!
-//! [`PORTABLE`] does both in safe code: the baseline copy of the kernel, and
-//! scoped threads spawned per call. The C ABI supplies the native platform
-//! (`ngc_cells::abi::native_platform()`): AVX-512/AVX2 copies behind CPU
-//! detection and a persistent pool of pthreads that keeps the library unloadable.
-//! Results are bit-identical across platforms wherever the kernel copies use
-//! fused multiply-adds (every x86-64 with FMA, every aarch64).
+//! [`Portable`] does both in safe code: the baseline copy of each kernel, and
+//! scoped threads spawned per call. The C ABI supplies `ngc_cells::abi::Native`:
+//! AVX-512/AVX2 copies behind CPU detection and a persistent pool of pthreads
+//! that keeps the library unloadable. `pick` is generic over the kernel, so a
+//! new cell type adds no line to any platform.
+//! Results are bit-identical across platforms wherever the copies use fused
+//! multiply-adds (every x86-64 with FMA, every aarch64).
 
 use std::fmt::Debug;
 
-use super::kernel::{Io, Plain};
+use super::kernel::{Kernel, Plain, RangeFn};
 use super::real::Real;
-
-/// One compiled copy of the kernel for arrays of `T`.
-pub type RangeFn<T> = fn(Io<'_, T>);
 
 /// A task for [`Workers::run`]: called once with each index `0..tasks`.
 pub type Task<'a> = dyn Fn(usize) + Sync + 'a;
@@ -39,49 +37,31 @@ pub trait Workers: Send + Sync + Debug {
 }
 
 /// Kernel copies and worker threads for a cell (see the module doc).
-pub trait Platform: Send + Sync + Debug {
-    /// The best copy of the f32 kernel for this CPU and arrays of `count` elements.
-    fn kernel_f32(&self, input_logits: bool, count: usize) -> RangeFn<f32>;
-    /// The best copy of the f64 kernel for this CPU and arrays of `count` elements.
-    fn kernel_f64(&self, input_logits: bool, count: usize) -> RangeFn<f64>;
+pub trait Platform: Copy + Default + Send + Sync + Debug + 'static {
+    /// The best copy of `K` for this CPU and arrays of `bytes` bytes each.
+    fn pick<K: Kernel, T: Real>(bytes: usize) -> RangeFn<K, T>;
     /// Starts workers able to run `helpers + 1` tasks at once.
-    fn start_workers(&self, helpers: usize) -> std::io::Result<Box<dyn Workers>>;
-    /// A short name of the kernel copy in use (for reports).
-    fn isa_name(&self) -> &'static str;
+    fn start_workers(helpers: usize) -> std::io::Result<Box<dyn Workers>>;
+    /// A short name of the kernel copies in use (for reports).
+    fn isa_name() -> &'static str;
 }
 
 /// The portable copy: fused multiply-adds where the target always has them.
-pub fn baseline<T: Real, const LOGITS: bool>(io: Io<'_, T>) {
+pub fn baseline<K: Kernel, T: Real>(k: &K, io: K::Io<'_, T>) {
     const FMA: bool = cfg!(any(target_arch = "aarch64", target_feature = "fma"));
-    T::run_range::<LOGITS, FMA, Plain>(io)
-}
-
-/// The portable copy for `input_logits`.
-pub fn baseline_for<T: Real>(input_logits: bool) -> RangeFn<T> {
-    if input_logits {
-        baseline::<T, true>
-    } else {
-        baseline::<T, false>
-    }
+    k.run::<T, FMA, Plain>(io)
 }
 
 /// The portable copy with fused multiply-adds whatever the target (slow where
 /// `mul_add` is a libm call): the reference the vector copies must equal bit for bit.
-pub fn portable_fma<T: Real, const LOGITS: bool>(io: Io<'_, T>) {
-    T::run_range::<LOGITS, true, Plain>(io)
+pub fn portable_fma<K: Kernel, T: Real>(k: &K, io: K::Io<'_, T>) {
+    k.run::<T, true, Plain>(io)
 }
 
 /// The copy without fused multiply-adds (x86-64 CPUs without FMA): not the same
 /// bits as the others, only as close to the reference.
-pub fn unfused_kernel<T: Real>(input_logits: bool) -> RangeFn<T> {
-    fn unfused<T: Real, const LOGITS: bool>(io: Io<'_, T>) {
-        T::run_range::<LOGITS, false, Plain>(io)
-    }
-    if input_logits {
-        unfused::<T, true>
-    } else {
-        unfused::<T, false>
-    }
+pub fn unfused<K: Kernel, T: Real>(k: &K, io: K::Io<'_, T>) {
+    k.run::<T, false, Plain>(io)
 }
 
 /// Safe workers: `helpers` scoped threads spawned for each call (which costs
@@ -106,24 +86,18 @@ impl Workers for ScopedWorkers {
     }
 }
 
-/// The portable platform (see the module doc).
-#[derive(Debug)]
+/// The portable platform (see the module doc): the default of [`Cell`](super::Cell).
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Portable;
 
-/// The portable platform: what [`super::Cell::new`] uses.
-pub static PORTABLE: Portable = Portable;
-
 impl Platform for Portable {
-    fn kernel_f32(&self, input_logits: bool, _count: usize) -> RangeFn<f32> {
-        baseline_for(input_logits)
+    fn pick<K: Kernel, T: Real>(_bytes: usize) -> RangeFn<K, T> {
+        baseline::<K, T>
     }
-    fn kernel_f64(&self, input_logits: bool, _count: usize) -> RangeFn<f64> {
-        baseline_for(input_logits)
-    }
-    fn start_workers(&self, helpers: usize) -> std::io::Result<Box<dyn Workers>> {
+    fn start_workers(helpers: usize) -> std::io::Result<Box<dyn Workers>> {
         Ok(Box::new(ScopedWorkers { helpers }))
     }
-    fn isa_name(&self) -> &'static str {
+    fn isa_name() -> &'static str {
         "portable"
     }
 }

@@ -1,13 +1,16 @@
 //! The element types a cell can compute in.
+//!
+//! [`Real`] is what every cell's math needs of `f32` and `f64`: arithmetic,
+//! conversions, the standard library's (libm) transcendental functions for
+//! reference code, and the library's own fast `ln`/`exp` ([`vmath`](super::vmath))
+//! for the kernels. It knows nothing of any cell type.
 
 use std::fmt::Debug;
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
+use super::vmath;
+
 /// The element type of a cell's compartments: `f32` or `f64`.
-///
-/// One generic implementation of every cell serves both types. The associated
-/// constants carry what differs between them (the clip bounds, rounded to the
-/// type exactly as JAX rounds the Python doubles `1e-4` and `1 - 1e-4`).
 pub trait Real:
     Copy
     + Debug
@@ -21,7 +24,6 @@ pub trait Real:
     + Mul<Output = Self>
     + Div<Output = Self>
     + Neg<Output = Self>
-    + super::kernel::Lane
 {
     /// The dtype tag of this type.
     const DTYPE: Dtype;
@@ -29,19 +31,33 @@ pub trait Real:
     const ZERO: Self;
     /// 1.
     const ONE: Self;
-    /// ngc-learn's lower clip bound `1e-4`, rounded to this type.
-    const CLIP_LO: Self;
-    /// ngc-learn's upper clip bound `1 - 1e-4` (computed in double precision), rounded to this type.
-    const CLIP_HI: Self;
 
-    /// Natural logarithm.
+    /// Natural logarithm (the standard library's).
     fn ln(self) -> Self;
-    /// `e^self`.
+    /// `e^self` (the standard library's).
     fn exp(self) -> Self;
+    /// `|self|`.
+    fn abs(self) -> Self;
     /// Rounds a double to this type.
     fn from_f64(v: f64) -> Self;
     /// Widens (or keeps) this value as a double.
     fn to_f64(self) -> f64;
+    /// The kernels' `ln` ([`vmath`]; `F`: use fused multiply-adds).
+    fn ln_k<const F: bool>(self) -> Self;
+    /// The kernels' `exp` ([`vmath`]).
+    fn exp_k<const F: bool>(self) -> Self;
+    /// `self * b + c` with one rounding.
+    fn mul_add(self, b: Self, c: Self) -> Self;
+}
+
+/// `a * b + c`, fused (one rounding) when `F`, else two roundings.
+#[inline(always)]
+pub fn fma<T: Real, const F: bool>(a: T, b: T, c: T) -> T {
+    if F {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
 }
 
 /// The element type of a cell, as a value.
@@ -71,14 +87,10 @@ impl Dtype {
     }
 }
 
-const EPS: f64 = 1e-4;
-
 impl Real for f32 {
     const DTYPE: Dtype = Dtype::F32;
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
-    const CLIP_LO: Self = EPS as f32;
-    const CLIP_HI: Self = (1.0 - EPS) as f32;
 
     #[inline(always)]
     fn ln(self) -> Self {
@@ -89,6 +101,10 @@ impl Real for f32 {
         f32::exp(self)
     }
     #[inline(always)]
+    fn abs(self) -> Self {
+        f32::abs(self)
+    }
+    #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v as f32
     }
@@ -96,14 +112,24 @@ impl Real for f32 {
     fn to_f64(self) -> f64 {
         f64::from(self)
     }
+    #[inline(always)]
+    fn ln_k<const F: bool>(self) -> Self {
+        vmath::ln_f32::<F>(self)
+    }
+    #[inline(always)]
+    fn exp_k<const F: bool>(self) -> Self {
+        vmath::exp_f32::<F>(self)
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        f32::mul_add(self, b, c)
+    }
 }
 
 impl Real for f64 {
     const DTYPE: Dtype = Dtype::F64;
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
-    const CLIP_LO: Self = EPS;
-    const CLIP_HI: Self = 1.0 - EPS;
 
     #[inline(always)]
     fn ln(self) -> Self {
@@ -114,6 +140,10 @@ impl Real for f64 {
         f64::exp(self)
     }
     #[inline(always)]
+    fn abs(self) -> Self {
+        f64::abs(self)
+    }
+    #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v
     }
@@ -121,19 +151,16 @@ impl Real for f64 {
     fn to_f64(self) -> f64 {
         self
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clip_bounds_are_rounded_like_jax() {
-        assert_eq!(f32::CLIP_LO, 1.0e-4_f32);
-        assert_eq!(f32::CLIP_HI, 0.9999_f32);
-        // 1 - 0.9999f is not 1e-4 in float32: the asymmetry the reference has.
-        assert_eq!(1.0_f32 - f32::CLIP_HI, 1.000_165_94e-4_f32);
-        assert_eq!(f64::CLIP_LO, 1e-4);
-        assert_eq!(f64::CLIP_HI, 0.9999);
+    #[inline(always)]
+    fn ln_k<const F: bool>(self) -> Self {
+        vmath::ln_f64::<F>(self)
+    }
+    #[inline(always)]
+    fn exp_k<const F: bool>(self) -> Self {
+        vmath::exp_f64::<F>(self)
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        f64::mul_add(self, b, c)
     }
 }

@@ -1,158 +1,72 @@
-//! What a cell type is: its compartments and its dynamics.
+//! What a cell type is: its compartments, its hyper-parameters and its dynamics.
 //!
-//! A [`CellKind`] names one cell type of the error-cell family. Everything the
-//! C ABI does with a cell goes through it, so adding a cell type (Gaussian,
-//! Laplacian, ...) is one more variant here and a kernel module, with no change
-//! to the ABI functions.
+//! A cell type is one file in [`cells`](super::cells): a [`CellSpec`] (the
+//! compartment table and the texts), and a value implementing [`CellType`]
+//! (the hyper-parameters and `advance`, `evolve`). Generic code
+//! ([`Cell`](super::Cell), the C ABI, the metadata) only ever sees these two.
 
-use super::bernoulli;
+use std::ffi::CStr;
+use std::fmt::Debug;
+
 use super::error::CellError;
-use super::platform::{Platform, Workers, PORTABLE};
+use super::platform::Platform;
 use super::real::Real;
+use super::workspace::Workspace;
 
-/// The most threads one cell's `advance` uses.
-pub const MAX_THREADS: usize = 64;
-
-/// What `advance` needs besides the compartments, kept by the cell so that
-/// `advance` allocates nothing: the log-likelihood partial sums (one per
-/// `SUM_BLOCK` block) and the worker threads, both sized with the shape and
-/// the thread count (by [`resize`](Self::resize) and
-/// [`set_threads`](Self::set_threads)), joined on drop.
-#[derive(Debug)]
-pub struct Workspace {
-    partials: Vec<f64>,
-    count: usize,
-    threads: usize,
-    platform: &'static dyn Platform,
-    pool: Option<Box<dyn Workers>>,
-}
-
-impl Workspace {
-    /// A workspace for `count` elements, single-threaded, on the portable platform.
-    pub fn new(count: usize) -> Result<Workspace, CellError> {
-        Workspace::with_platform(count, &PORTABLE)
-    }
-
-    /// A workspace for `count` elements, single-threaded, taking its kernel
-    /// copies and worker threads from `platform`.
-    pub fn with_platform(
-        count: usize,
-        platform: &'static dyn Platform,
-    ) -> Result<Workspace, CellError> {
-        let mut ws = Workspace {
-            partials: Vec::new(),
-            count: 0,
-            threads: 1,
-            platform,
-            pool: None,
-        };
-        ws.resize(count)?;
-        Ok(ws)
-    }
-
-    /// Makes room for `count` elements (partial sums, and as many worker
-    /// threads as `advance` will use for them). Fallible; on error the
-    /// workspace still serves the previous count.
-    pub fn resize(&mut self, count: usize) -> Result<(), CellError> {
-        let blocks = bernoulli::blocks_for(count);
-        if blocks > self.partials.len() {
-            self.partials
-                .try_reserve_exact(blocks - self.partials.len())
-                .map_err(|_| CellError::Alloc {
-                    name: "L (partial sums)".into(),
-                    bytes: blocks.saturating_mul(8),
-                })?;
-            self.partials.resize(blocks, 0.0);
-        }
-        self.fit(count, self.threads)?;
-        self.count = count;
-        Ok(())
-    }
-
-    /// The number of threads `advance` may use, as set.
-    pub fn threads(&self) -> usize {
-        self.threads
-    }
-
-    /// Allows `threads` threads (at least 1). Starts the worker threads that
-    /// `advance` will use at the current size (none below
-    /// `2 * MIN_ELEMENTS_PER_THREAD` elements; at most [`MAX_THREADS`] in all)
-    /// and stops the others. On error (the system would not start a thread)
-    /// nothing changed.
-    pub fn set_threads(&mut self, threads: usize) -> Result<(), CellError> {
-        let threads = threads.max(1);
-        self.fit(self.count, threads)?;
-        self.threads = threads;
-        Ok(())
-    }
-
-    /// Sizes the pool for `count` elements and `threads` threads.
-    fn fit(&mut self, count: usize, threads: usize) -> Result<(), CellError> {
-        let want = bernoulli::threads_for(count, threads.min(MAX_THREADS));
-        if want != self.width() {
-            self.pool = if want > 1 {
-                Some(
-                    self.platform
-                        .start_workers(want - 1)
-                        .map_err(|e| CellError::Alloc {
-                            name: format!("worker threads ({e})"),
-                            bytes: 0,
-                        })?,
-                )
-            } else {
-                None
-            }; // drops (joins) the old workers
-        }
-        Ok(())
-    }
-
-    /// Where the kernel copies and worker threads come from.
-    pub fn platform(&self) -> &'static dyn Platform {
-        self.platform
-    }
-
-    /// The number of threads that can run now.
-    pub(crate) fn width(&self) -> usize {
-        self.pool.as_ref().map_or(1, |p| p.width())
-    }
-
-    /// The first `blocks` partial sums and the workers.
-    pub(crate) fn parts(
-        &mut self,
-        blocks: usize,
-    ) -> Result<(&mut [f64], Option<&dyn Workers>), CellError> {
-        let have = self.partials.len();
-        let partials = self.partials.get_mut(..blocks).ok_or_else(|| {
-            CellError::Internal(format!("workspace for {have} blocks, {blocks} needed"))
-        })?;
-        Ok((partials, self.pool.as_deref()))
-    }
-}
-
-/// How a compartment takes part in `advance`.
+/// How a compartment takes part in the dynamics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     /// Read by `advance`, never written by it.
     Input,
     /// Read by `advance`, then reset to its rest value by it (ngc-learn's "eaten" mask).
     ConsumedInput,
-    /// Written by `advance`.
+    /// Read and written by the dynamics: the cell's memory between steps (a
+    /// host may set it too).
+    State,
+    /// Written by the dynamics.
     Output,
+    /// An input that the resets keep, and whose shape may be set at run time
+    /// (`Sigma`): see [`Extent::Param`].
+    Parameter,
 }
 
 impl Role {
-    /// `"input"` or `"output"`, as in ngc-learn's `help()`.
+    /// `"input"`, `"state"`, `"output"` or `"parameter"`, as in ngc-learn's `help()`.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Input | Role::ConsumedInput => "input",
+            Role::State => "state",
             Role::Output => "output",
+            Role::Parameter => "parameter",
         }
     }
 
-    /// Whether `advance` writes this compartment.
+    /// Whether the dynamics write this compartment.
     pub fn is_written(self) -> bool {
-        !matches!(self, Role::Input)
+        matches!(self, Role::ConsumedInput | Role::State | Role::Output)
     }
+
+    /// Whether the resets give it its rest value (all but parameters).
+    pub fn is_reset(self) -> bool {
+        !matches!(self, Role::Parameter)
+    }
+}
+
+/// The shape of a compartment, relative to the cell's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Extent {
+    /// The cell's state shape: `(batch, n_units)` or `(batch, H, W, C)`.
+    State,
+    /// One value, 0-d.
+    Scalar,
+    /// One value per sample: `(batch, 1)`.
+    PerSample,
+    /// The cell's parameter shape: chosen at creation (`CellType::param_dims`)
+    /// and changeable at run time to any shape that broadcasts against the
+    /// state shape (`Cell::set_shaped`).
+    Param,
+    /// The parameter shape with its 1-sized dims removed (`jnp.squeeze`).
+    ParamSqueezed,
 }
 
 /// One compartment of a cell type.
@@ -161,12 +75,13 @@ pub struct CompartmentSpec {
     /// ngc-learn's name (`"p"`, `"dp"`, ...).
     pub name: &'static str,
     /// The same name, NUL-terminated (what the C ABI hands out).
-    pub c_name: &'static std::ffi::CStr,
-    /// Input or output.
+    pub c_name: &'static CStr,
+    /// How the dynamics use it.
     pub role: Role,
-    /// A scalar (`L`) instead of an array of the cell's shape.
-    pub scalar: bool,
-    /// The value `reset` and `batched_reset` give it.
+    /// Its shape.
+    pub extent: Extent,
+    /// The value creation and the resets give it (a cell type may override it
+    /// with a hyper-parameter: [`CellType::rest`]).
     pub rest: f64,
     /// ngc-learn's `display_name`, when it has one.
     pub display_name: Option<&'static str>,
@@ -176,12 +91,114 @@ pub struct CompartmentSpec {
     pub description: &'static str,
 }
 
-/// A borrowed compartment, as a kernel sees it.
+impl CompartmentSpec {
+    /// A compartment with no display name and no units.
+    pub const fn new(
+        name: &'static str,
+        c_name: &'static CStr,
+        role: Role,
+        extent: Extent,
+        rest: f64,
+        description: &'static str,
+    ) -> CompartmentSpec {
+        CompartmentSpec {
+            name,
+            c_name,
+            role,
+            extent,
+            rest,
+            display_name: None,
+            units: None,
+            description,
+        }
+    }
+
+    /// The same with ngc-learn's display name.
+    pub const fn shown(mut self, display_name: &'static str) -> CompartmentSpec {
+        self.display_name = Some(display_name);
+        self
+    }
+
+    /// The same with ngc-learn's units.
+    pub const fn units(mut self, units: &'static str) -> CompartmentSpec {
+        self.units = Some(units);
+        self
+    }
+}
+
+/// A cell type's fixed description.
+#[derive(Debug)]
+pub struct CellSpec {
+    /// The ngc-learn class name.
+    pub type_name: &'static str,
+    /// The same, NUL-terminated.
+    pub c_type_name: &'static CStr,
+    /// What it computes (ngc-learn's `help()`, corrected).
+    pub description: &'static str,
+    /// The dynamics in one line.
+    pub dynamics: &'static str,
+    /// Whether the constructor takes ngc-learn's `shape = (H, W, C)`.
+    pub takes_shape: bool,
+    /// The compartments, in a fixed order (the order of the C ABI's index queries).
+    pub compartments: &'static [CompartmentSpec],
+}
+
+impl CellSpec {
+    /// The index of the compartment called `name`, if there is one.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.compartments.iter().position(|c| c.name == name)
+    }
+}
+
+/// A hyper-parameter, for the metadata.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hyper {
+    /// ngc-learn's argument name.
+    pub name: &'static str,
+    /// Its value as JSON.
+    pub json: String,
+    /// What it does.
+    pub description: &'static str,
+}
+
+/// The shapes of a cell now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shapes {
+    /// The state shape (`[batch, n]` or `[batch, H, W, C]`).
+    pub state: Vec<usize>,
+    /// The parameter shape ([`Extent::Param`]).
+    pub param: Vec<usize>,
+}
+
+impl Shapes {
+    /// The dims of a compartment of extent `e`.
+    pub fn dims(&self, e: Extent) -> Vec<usize> {
+        match e {
+            Extent::State => self.state.clone(),
+            Extent::Scalar => Vec::new(),
+            Extent::PerSample => vec![self.state[0], 1],
+            Extent::Param => self.param.clone(),
+            Extent::ParamSqueezed => self.param.iter().copied().filter(|&d| d != 1).collect(),
+        }
+    }
+
+    /// The element count of a compartment of extent `e`.
+    pub fn len(&self, e: Extent) -> usize {
+        match e {
+            Extent::State => self.state.iter().product(),
+            Extent::Scalar => 1,
+            Extent::PerSample => self.state[0],
+            Extent::Param | Extent::ParamSqueezed => self.param.iter().product(),
+        }
+    }
+}
+
+/// A borrowed compartment, as the dynamics see it.
 #[derive(Debug)]
 pub enum Slot<'a, T> {
-    /// An input the kernel only reads.
+    /// A compartment `advance` only reads.
     Read(&'a [T]),
-    /// A compartment the kernel writes (outputs and consumed inputs).
+    /// A compartment `advance` may write.
     Write(&'a mut [T]),
 }
 
@@ -195,112 +212,80 @@ impl<'a, T> Slot<'a, T> {
     }
 }
 
-/// A cell type of the error-cell family, with its hyper-parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CellKind {
-    /// ngc-learn's `BernoulliErrorCell`.
-    Bernoulli {
-        /// `p` holds logits; the cell applies `sigmoid` first.
-        input_logits: bool,
-    },
-}
+/// A cell type: its hyper-parameters and its dynamics, for elements `T` on platform `P`.
+///
+/// `slots[i]` is compartment `i` of [`spec`](Self::spec): a [`Slot::Write`]
+/// for every compartment whose role is written, each of the length its extent
+/// gives at `shapes` (checked by [`Cell`](super::Cell) before the call).
+pub trait CellType<T: Real, P: Platform>: Debug + Send + Sync {
+    /// The compartment table and texts.
+    fn spec(&self) -> &'static CellSpec;
 
-impl CellKind {
-    /// The ngc-learn class name.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            CellKind::Bernoulli { .. } => "BernoulliErrorCell",
-        }
+    /// The hyper-parameters besides `n_units`, `batch_size` and `shape`, for the metadata.
+    fn hyperparameters(&self) -> Vec<Hyper>;
+
+    /// The value creation (and, unless it is a parameter, the resets) give
+    /// compartment `idx`.
+    fn rest(&self, idx: usize) -> f64 {
+        self.spec().compartments[idx].rest
     }
 
-    /// [`type_name`](Self::type_name), NUL-terminated (what the C ABI hands out).
-    pub fn type_name_c(&self) -> &'static std::ffi::CStr {
-        match self {
-            CellKind::Bernoulli { .. } => c"BernoulliErrorCell",
-        }
+    /// The parameter shape at creation (for [`Extent::Param`] compartments).
+    fn param_dims(&self) -> Vec<usize> {
+        vec![1, 1]
     }
 
-    /// The compartments, in a fixed order (the order of the C ABI's index queries).
-    pub fn compartments(&self) -> &'static [CompartmentSpec] {
-        match self {
-            CellKind::Bernoulli { .. } => &bernoulli::COMPARTMENTS,
-        }
+    /// Called whenever the shapes change (creation, resets, `set_shaped`),
+    /// before any `advance` at the new shapes: the place to size scratch
+    /// space, so that `advance` allocates nothing. Fallible; on error the
+    /// change is abandoned.
+    fn reshape(&mut self, _shapes: &Shapes) -> Result<(), CellError> {
+        Ok(())
     }
 
-    /// The index of the compartment called `name`, if there is one.
-    pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.compartments().iter().position(|c| c.name == name)
-    }
-
-    /// Advances one step: reads the input slots, writes the output slots.
-    ///
-    /// `slots[i]` is compartment `i` of [`compartments`](Self::compartments): a
-    /// [`Slot::Write`] for every compartment whose role is written, and every
-    /// array slot of the same length. Single-threaded; this entry allocates its
-    /// workspace (a [`Cell`](super::Cell) keeps one and allocates nothing).
-    pub fn advance<T: Real>(&self, slots: &mut [Slot<'_, T>]) -> Result<(), CellError> {
-        let count = slots.first().map_or(0, |s| s.as_slice().len());
-        let mut ws = Workspace::new(count)?;
-        self.advance_in(slots, &mut ws)
-    }
-
-    /// [`advance`](Self::advance) with a workspace sized for the slots; the
-    /// results do not depend on its thread count.
-    pub fn advance_in<T: Real>(
-        &self,
+    /// ngc-learn's `advance_state(dt)`.
+    fn advance(
+        &mut self,
         slots: &mut [Slot<'_, T>],
-        ws: &mut Workspace,
+        shapes: &Shapes,
+        ws: &mut Workspace<P>,
+        dt: f64,
+    ) -> Result<(), CellError>;
+
+    /// ngc-learn's `evolve(dt)`, for cell types that have one. The default
+    /// does nothing (most cells have no evolve step).
+    fn evolve(
+        &mut self,
+        _slots: &mut [Slot<'_, T>],
+        _shapes: &Shapes,
+        _ws: &mut Workspace<P>,
+        _dt: f64,
     ) -> Result<(), CellError> {
-        let specs = self.compartments();
-        if slots.len() != specs.len() {
-            return Err(CellError::Internal(format!(
-                "{} slots for {} compartments",
-                slots.len(),
-                specs.len()
-            )));
-        }
-        let mut count = None;
-        for (spec, slot) in specs.iter().zip(slots.iter()) {
-            if spec.role.is_written() && matches!(slot, Slot::Read(_)) {
-                return Err(CellError::Internal(format!(
-                    "compartment '{}' is written by advance but was lent read-only",
-                    spec.name
-                )));
-            }
-            let len = slot.as_slice().len();
-            let want = if spec.scalar { Some(1) } else { count };
-            match want {
-                Some(w) if w != len => {
-                    return Err(CellError::LengthMismatch {
-                        name: spec.name.to_string(),
-                        expected: w,
-                        got: len,
-                    })
-                }
-                None => count = Some(len),
-                _ => {}
-            }
-        }
-        match *self {
-            CellKind::Bernoulli { input_logits } => {
-                bernoulli::advance_slots(input_logits, slots, ws)
-            }
-        }
+        Ok(())
     }
 }
 
-#[cfg(test)]
-mod name_tests {
-    use super::*;
+/// Takes the slots of a cell type's compartments apart, checking that each
+/// written one is writable: `let [a, b] = slots(s, "Gaussian")?;`.
+pub fn slot_array<'s, 'a, T, const N: usize>(
+    slots: &'s mut [Slot<'a, T>],
+    cell: &str,
+) -> Result<&'s mut [Slot<'a, T>; N], CellError> {
+    let n = slots.len();
+    slots
+        .try_into()
+        .map_err(|_| CellError::Internal(format!("{cell} has {N} compartments, {n} slots given")))
+}
 
-    #[test]
-    fn c_names_are_the_names() {
-        let kind = CellKind::Bernoulli {
-            input_logits: false,
-        };
-        assert_eq!(kind.type_name_c().to_str().unwrap(), kind.type_name());
-        for c in kind.compartments() {
-            assert_eq!(c.c_name.to_str().unwrap(), c.name);
+impl<'a, T> Slot<'a, T> {
+    /// The elements, writable (an internal error for a read-only slot: the
+    /// cell's role table and the caller disagree).
+    pub fn writable(&mut self) -> Result<&mut [T], CellError> {
+        match self {
+            Slot::Write(s) => Ok(s),
+            Slot::Read(_) => Err(CellError::Internal(
+                "a written compartment was lent read-only".into(),
+            )),
         }
     }
 }

@@ -8,7 +8,7 @@
 //! would be a slow libm call). With `F = true` the result is the same bits on
 //! every CPU and every SIMD width.
 //!
-//! Accuracy, measured by `examples/ulp.rs` (see `BENCHMARKS.md`) on exactly the
+//! Accuracy, measured by `examples/ulp.rs` (see `docs/benchmarks.md`) on exactly the
 //! inputs the Bernoulli kernel feeds these functions; f32 against the f64 C
 //! library, f64 against an exact reference (`bench/ulp_f64.py`) where it differs
 //! from glibc (itself within 0.52 ulp):

@@ -195,11 +195,18 @@ static void test_every_status(void) {
     EXPECT_STATUS(NGC_ERR_INDEX_OUT_OF_RANGE, ngc_cell_compartment_name(c, 7, &name));
     EXPECT(name == NULL); /* outputs are written on success only */
     /* NGC_ERR_BUFFER_TOO_SMALL */
-    char small[4];
+    /* (nothing is written on failure; the size queries succeed) */
+    char small[4] = {'x', 'x', 'x', 'x'};
+    n = 12345;
     EXPECT_STATUS(NGC_ERR_BUFFER_TOO_SMALL, ngc_cell_metadata_json(c, small, sizeof small, &n));
-    EXPECT(strlen(small) == 3 && n > 100);
-    size_t dims[1];
+    EXPECT(small[0] == 'x' && small[3] == 'x' && n == 12345);
+    EXPECT_STATUS(NGC_OK, ngc_cell_metadata_json(c, NULL, 0, &n));
+    EXPECT(n > 100);
+    size_t dims[1] = {777};
+    n = 12345;
     EXPECT_STATUS(NGC_ERR_BUFFER_TOO_SMALL, ngc_cell_compartment_dims(c, "p", dims, 1, &n));
+    EXPECT(n == 12345 && dims[0] == 777);
+    EXPECT_STATUS(NGC_OK, ngc_cell_compartment_dims(c, "p", NULL, 0, &n));
     EXPECT(n == 2);
     /* NGC_ERR_PANIC and NGC_ERR_INTERNAL cannot be provoked through the API; their
        names are still there. */

@@ -417,3 +417,58 @@ pub fn uniform(a: u64, b: u64, c: u64) -> f64 {
     z ^= z >> 31;
     (z >> 11) as f64 / (1u64 << 53) as f64
 }
+
+/// The compiler flags that make `tests/c/family_cell.c` (and the other
+/// per-row C programs) a program about `row`: its constructor call and facts.
+pub fn c_defines(row: &Row) -> Vec<String> {
+    vec![
+        format!(
+            "-DROW_NEW(name,n_units,batch_size,shape,dtype,out)={}",
+            row.c_new
+        ),
+        format!("-DROW_LABEL=\"{}\"", row.label),
+        format!("-DROW_HAS_LOSS={}", u8::from(row.has_loss)),
+        format!("-DROW_TAKES_SHAPE={}", u8::from(row.takes_shape)),
+    ]
+}
+
+/// The C function a row's `c_new` calls (`ngc_bernoulli_error_cell_new`).
+pub fn c_function(row: &Row) -> &'static str {
+    let f = row.c_new.split('(').next().unwrap().trim();
+    assert!(
+        f.starts_with("ngc_") && f.ends_with("_new"),
+        "{}: c_new must be one call of an ngc_*_new function: {}",
+        row.label,
+        row.c_new
+    );
+    f
+}
+
+/// Builds `tests/c/family_cell.c` for `row` into `exe` with `flags` (plus the
+/// row's defines), linked as `link`.
+pub fn build_family_cell(row: &Row, flags: &[&str], exe: &std::path::Path, link: super::Link) {
+    let defines = c_defines(row);
+    let all: Vec<&str> = flags
+        .iter()
+        .copied()
+        .chain(defines.iter().map(String::as_str))
+        .collect();
+    super::build(
+        "cc",
+        &all,
+        &[super::root().join("tests/c/family_cell.c")],
+        exe,
+        link,
+    );
+}
+
+/// What `family_cell` prints last when all its checks pass: the count of checks.
+pub fn family_cell_passed(row: &Row, stdout: &str) -> usize {
+    let want = format!("family_cell {}: ", row.label);
+    let last = stdout.lines().last().unwrap_or("");
+    let rest = last
+        .strip_prefix(&want)
+        .unwrap_or_else(|| panic!("{}: unexpected output:\n{stdout}", row.label));
+    assert!(rest.ends_with(", 0 failed"), "{}: {stdout}", row.label);
+    rest.split_whitespace().next().unwrap().parse().unwrap()
+}

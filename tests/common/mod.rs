@@ -22,9 +22,36 @@ pub fn deps_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// A scratch folder for this test binary's outputs, under `target/tmp`.
+/// A scratch folder of the calling test's own, under `target/tmp/<test binary>/<test>/<name>`.
+///
+/// Tests of one binary run in parallel, so two tests never share a folder: a
+/// file written by one (a probe program being rebuilt, say) must not be read
+/// or run by another at the same time. The test is the calling thread's name,
+/// which the harness sets to the test's path. Only what is built once for the
+/// whole binary, inside a `OnceLock`, goes to [`scratch_shared`].
 pub fn scratch(name: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let test = std::thread::current()
+        .name()
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{:?}", std::thread::current().id()));
+    scratch_in(&test.replace("::", "."), name)
+}
+
+/// A scratch folder shared by the tests of this binary: only for what a
+/// `OnceLock` builds once (the shared library's copy, rustc's link line).
+pub fn scratch_shared(name: &str) -> PathBuf {
+    scratch_in("shared", name)
+}
+
+fn scratch_in(group: &str, name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let stem = exe.file_stem().unwrap().to_string_lossy().into_owned();
+    // `sanitizers-0123abcd` -> `sanitizers`: the same folder across rebuilds.
+    let binary = stem.rsplit_once('-').map_or(stem.as_str(), |(b, _)| b);
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(binary)
+        .join(group)
+        .join(name);
     std::fs::create_dir_all(&d).unwrap();
     d
 }
@@ -51,7 +78,7 @@ pub fn shared_lib_dir() -> PathBuf {
             "{} is missing: cargo test should have built it",
             so.display()
         );
-        let dir = scratch("shared-lib");
+        let dir = scratch_shared("shared-lib");
         let dst = dir.join("libngc_cells.so");
         std::fs::copy(&so, &dst).unwrap();
         if let Some(soname) = soname(&dst) {
@@ -78,7 +105,7 @@ fn soname(lib: &Path) -> Option<String> {
 pub fn native_static_libs() -> Vec<String> {
     static LIBS: OnceLock<Vec<String>> = OnceLock::new();
     LIBS.get_or_init(|| {
-        let dir = scratch("native-static-libs");
+        let dir = scratch_shared("native-static-libs");
         let src = dir.join("empty.rs");
         std::fs::write(&src, "").unwrap();
         let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
@@ -184,20 +211,35 @@ pub const CXX_FLAGS: &[&str] = &[
     "-g",
 ];
 
-/// Whether this run is CI's (`CI=true`), where every tool the tests need is installed.
+/// Whether this run is CI's (`CI` is `true` or `1`; `.ci/run` exports
+/// `CI=true`), where every tool the tests need is installed. The one place
+/// that decides it.
 pub fn in_ci() -> bool {
-    std::env::var("CI").as_deref() == Ok("true")
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
-/// A test that needs a tool this machine lacks: a loud SKIPPED on a developer's
-/// machine, a failure in CI (where `.ci/run` installs everything).
+/// A test that cannot run here because this machine lacks a tool or a file
+/// (`why` says which): a failure in CI, where `.ci/run` installs everything,
+/// and a loud SKIPPED on a developer's machine. Every skip goes through here.
+///
+/// The message goes straight to the process's stderr: the test harness
+/// captures `eprintln!` and shows it only for failing tests, so a skip
+/// printed that way would not be seen.
 pub fn skip_or_fail(why: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
     if in_ci() {
-        panic!("CI=true but {why}: .ci/apt-packages should have installed it");
+        panic!(
+            "{test}: CI=true but {why}: .ci/run installs what .ci/apt-packages lists, \
+             so in CI this is a failure, not a skip"
+        );
     }
-    eprintln!();
-    eprintln!("*** SKIPPED: {why} (this fails when CI=true) ***");
-    eprintln!();
+    let bar = "*".repeat(78);
+    let msg = format!(
+        "\n{bar}\n*** SKIPPED {test}: {why}\n*** (not tested here; with CI=true this fails)\n{bar}\n"
+    );
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(msg.as_bytes());
 }
 
 /// Whether `program` runs (`program --version` exits 0).

@@ -1,24 +1,28 @@
 #!/usr/bin/env python3
 """Writes the conformance fixtures of ngc-cells from the real reference.
 
-Runs ngc-learn 3.2.3's own BernoulliErrorCell (ngcsimlib 3.1.1, JAX) on the cases
-below and records, after every advance and reset, the value of every compartment.
-`tests/conformance.rs` replays each case through the C ABI and compares.
+Runs ngc-learn 3.2.3's own cells (ngcsimlib 3.1.1, JAX) on the cases of cases.py
+(BernoulliErrorCell), cases_error.py (GaussianErrorCell, LaplacianErrorCell,
+RewardErrorCell) and cases_rate.py (RateCell), and records, after every op, the value
+of every compartment. `tests/conformance/` replays each case through the C ABI and
+compares.
 
     bash tests/reference/generate.sh        # the one command (makes the venv, runs this)
+    bash tests/reference/generate.sh --cells gaussian,rate    # a subset
 
-Without arguments this script runs itself twice, in fresh interpreters, because JAX's
+Without --dtype this script runs itself twice, in fresh interpreters, because JAX's
 64-bit mode can only be chosen before JAX computes anything:
 
-    --dtype float32   JAX's default              -> fixtures/bernoulli_f32.json
-    --dtype float64   jax_enable_x64 switched on -> fixtures/bernoulli_f64.json
+    --dtype float32   JAX's default              -> fixtures/<cell>_f32.json
+    --dtype float64   jax_enable_x64 switched on -> fixtures/<cell>_f64.json
 
-Both sets replay the same case list. The inputs are the same numbers: float32 values,
+Both sets replay the same case list. The Bernoulli files use format 1 (below); the
+others format 2, which family.py describes. The inputs are the same numbers: float32 values,
 widened exactly to float64 for the float64 set, except where a case is about a
 dtype's own edges (its clip bounds, its denormals, where its sigmoid underflows),
 which each dtype gets at its own values.
 
-Fixture format (JSON, one file per dtype):
+Fixture format 1 (BernoulliErrorCell; JSON, one file per dtype):
   - numbers are the shortest decimals that round-trip in the file's dtype
     (numpy's repr for float32, Python's for float64), so a reader must parse them
     straight into that type; NaN, +inf and -inf are the strings "NaN", "Infinity",
@@ -44,6 +48,23 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "fixtures")
 COMPARTMENTS = ["p", "target", "modulator", "mask", "L", "dp", "dtarget"]
+
+
+def _cases(module, fn):
+    def build(g):
+        import importlib
+        return getattr(importlib.import_module(module), fn)(g)
+    return build
+
+
+# The cells and their case lists (bernoulli: cases.py, the others: format 2, family.py).
+CELLS = {
+    "bernoulli": None,
+    "gaussian": _cases("cases_error", "gaussian_cases"),
+    "laplacian": _cases("cases_error", "laplacian_cases"),
+    "reward": _cases("cases_error", "reward_cases"),
+    "rate": _cases("cases_rate", "rate_cases"),
+}
 NGC_TEST_DP = [-2.8193381, -4976.9263, -2.1224928, -2939.0425, -1233.3916,
                -0.24662945, -708.30042, 0.28213939, 3550.8477, 1.3651246]
 
@@ -52,17 +73,27 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dtype", choices=["float32", "float64"])
     ap.add_argument("--out", default=OUT)
+    ap.add_argument("--cells", default=",".join(CELLS),
+                    help="comma-separated subset of: " + ", ".join(CELLS))
     args = ap.parse_args()
+    cells = args.cells.split(",")
+    assert all(c in CELLS for c in cells), cells
     if args.dtype is None:
         for dt in ("float32", "float64"):
             subprocess.run([sys.executable, os.path.abspath(__file__), "--dtype", dt,
-                            "--out", args.out], check=True)
+                            "--out", args.out, "--cells", args.cells], check=True)
         return
     if args.dtype == "float64":
         # Must happen before JAX makes any array.
         os.environ["JAX_ENABLE_X64"] = "1"
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
-    Generator(args.dtype).run(args.out)
+    g = Generator(args.dtype)
+    if "bernoulli" in cells:
+        g.run(args.out)
+    for key in cells:
+        if key != "bernoulli":
+            from family import FamilyGenerator
+            FamilyGenerator(g, key).run(args.out, CELLS[key](g))
 
 
 # ----------------------------------------------------------------------------------------
@@ -337,4 +368,7 @@ class Generator:
 
 if __name__ == "__main__":
     sys.path.insert(0, HERE)
+    # family.py and cases.py import from "generate": let them share this module (one
+    # Raw class), not load a second copy of it.
+    sys.modules["generate"] = sys.modules[__name__]
     main()

@@ -1,0 +1,160 @@
+# NgcCells' tests: the quick start (ngc-learn's own BernoulliErrorCell test sequence,
+# value for value), the error path, copies and metadata, and the model demo (a small
+# logistic regression whose gradient is the cell's dp).
+#
+#   cargo build --release                                  # in the ngc-cells checkout
+#   NGC_CELLS_LIB=$PWD/target/release/libngc_cells.so \
+#       julia --project=julia/NgcCells -e 'using Pkg; Pkg.test()'
+#
+# (Julia cannot be installed where ngc-cells is developed: these tests are checked
+# against the C header by tests/julia_ccall.rs but were not run there.)
+using NgcCells
+using Test
+using LinearAlgebra: mul!
+using Random: MersenneTwister
+
+# ngc-learn 3.2.3's test of BernoulliErrorCell: one unit, batch 1, probabilities,
+# Float32; inputs as in ngc-learn's test (numpy seed 42), dp as ngc-learn computes it.
+const P_IN = Float32[0.49671414, -0.13826430, 0.64768857, 1.5230298, -0.23415338,
+                     -0.23413695, 1.5792128, 0.76743472, -0.46947438, 0.54256004]
+const DP_REF = Float32[-2.8193381, -4976.9263, -2.1224928, -2939.0425, -1233.3916,
+                       -0.24662945, -708.30042, 0.28213939, 3550.8477, 1.3651246]
+
+matches(x, ref) = abs(x - ref) <= 1.0f-3 + 1.0f-5 * abs(ref)
+
+@testset "NgcCells" begin
+    @testset "the library" begin
+        lib = NgcCells.library()
+        @test !isempty(lib.path)
+        v = NgcCells.version()
+        @test startswith(v, "ngc-cells/")
+        @test NgcCells.same_abi(VersionNumber(last(split(v, '/'))), pkgversion(NgcCells))
+        @test NgcCells.status_str(NgcCells.NGC_ERR_OVERLAP) == "NGC_ERR_OVERLAP"
+    end
+
+    @testset "the quick start: ngc-learn's BernoulliErrorCell test" begin
+        cell = BernoulliErrorCell("z0", 1)
+        p = zeros(Float32, 1, 1)       # (n_units, batch): ngc-learn's (batch, n_units)
+        target = zeros(Float32, 1, 1)
+        dp = zeros(Float32, 1, 1)
+        @test bind!(cell, "p", p) === p
+        bind!(cell, "target", target)
+        bind!(cell, "dp", dp)
+        @test isbound(cell, "dp") && !isbound(cell, "dtarget")
+        for t in 0:9
+            p[1] = P_IN[t + 1]
+            target[1] = (t - 5) / 2
+            advance!(cell, t, 1.0)
+            @test matches(dp[1], DP_REF[t + 1])
+            @test isfinite(loss(cell))
+        end
+        @test getvalues(cell, "dp") == dp                       # the bound array is the storage
+        @test size(getvalues(cell, "dp")) == (1, 1)
+        @test size(getvalues(cell, "L")) == ()                  # a 0-dimensional array
+        @test getvalues(cell, "L")[] ≈ loss(cell)
+        close(cell)
+    end
+
+    @testset "errors are NgcError exceptions" begin
+        BernoulliErrorCell("z0", 1) do cell
+            err = try
+                bind!(cell, "target", zeros(Float64, 1))    # Float64 on a Float32 cell
+                nothing
+            catch e
+                e
+            end
+            @test err isa NgcError
+            @test err.status == NgcCells.NGC_ERR_DTYPE_MISMATCH
+            @test err.name == "NGC_ERR_DTYPE_MISMATCH"
+            @test !isempty(err.msg)
+            @test_throws NgcError bind!(cell, "q", zeros(Float32, 1))
+            @test_throws NgcError setvalues!(cell, "p", zeros(Float32, 2))   # length mismatch
+            @test_throws NgcError unbind!(cell, "p")                         # not bound
+            @test_throws ArgumentError bind!(cell, "p", view(zeros(Float32, 2), 1:1))
+            @test_throws ArgumentError BernoulliErrorCell("x", 1; dtype = Int32)
+            @test_throws ArgumentError BernoulliErrorCell("x", 1; shape = (2, 2))
+        end
+        @test_throws NgcError BernoulliErrorCell("x", 0)                     # zero units
+    end
+
+    @testset "close is idempotent; a closed cell refuses calls" begin
+        cell = BernoulliErrorCell("z0", 2)
+        bind!(cell, "p", zeros(Float32, 2))
+        close(cell)
+        close(cell)
+        @test !isopen(cell)
+        @test isempty(cell.bound)
+        err = try
+            advance!(cell)
+            nothing
+        catch e
+            e
+        end
+        @test err isa NgcError && err.status == NgcCells.NGC_ERR_NULL_POINTER
+        @test sprint(show, cell) == "NgcCells.Cell(closed)"
+    end
+
+    @testset "copies, shapes and metadata" begin
+        BernoulliErrorCell("img", 3; batch_size = 2, shape = (2, 3, 4), dtype = Float64) do cell
+            @test eltype(cell) === Float64
+            @test celltype(cell) == "BernoulliErrorCell"
+            @test cellname(cell) == "img"
+            @test batch_size(cell) == 2
+            @test compartments(cell) == ["p", "target", "modulator", "mask", "L", "dp", "dtarget"]
+            @test compartment_dims(cell, "p") == [2, 2, 3, 4]       # ngc-learn's (B, H, W, C)
+            @test compartment_len(cell, "p") == 48
+            @test compartment_dims(cell, "L") == Int[]
+            setvalues!(cell, "p", fill(0.25f0, 4, 3, 2, 2))           # converted to Float64
+            @test getvalues(cell, "p") == fill(0.25, 4, 3, 2, 2)
+            @test size(getvalues(cell, "p")) == (4, 3, 2, 2)          # column-major (C, W, H, B)
+            setvalues!(cell, "target", 1)
+            @test all(==(1.0), getvalues(cell, "target"))
+            out = zeros(Float64, 48)
+            @test getvalues!(out, cell, "p") === out
+            @test all(==(0.25), out)
+            @test occursin("BernoulliErrorCell", metadata_json(cell))
+            NgcCells.set_threads!(cell, 2)
+            @test NgcCells.threads(cell) == 2
+            reset!(cell)
+            @test all(iszero, getvalues(cell, "p"))
+        end
+    end
+
+    @testset "batched_reset! changes the batch size" begin
+        BernoulliErrorCell("z", 4; batch_size = 2) do cell
+            batched_reset!(cell, 5)
+            @test batch_size(cell) == 5
+            @test compartment_dims(cell, "dp") == [5, 4]
+            @test size(getvalues(cell, "dp")) == (4, 5)
+        end
+    end
+
+    @testset "the model demo: logistic regression on the cell's dp" begin
+        rng = MersenneTwister(0)
+        n_in, n_out, B = 8, 4, 64
+        W_true = 2 .* randn(rng, Float32, n_out, n_in)
+        X = randn(rng, Float32, n_in, B)
+        Y = Float32.(rand(rng, Float32, n_out, B) .< 1 ./ (1 .+ exp.(-(W_true * X))))
+
+        W = zeros(Float32, n_out, n_in)
+        logits = zeros(Float32, n_out, B)   # bound as "p": written in place with mul!
+        dlogits = zeros(Float32, n_out, B)  # bound as "dp"
+        Ls = Float64[]
+        BernoulliErrorCell("out", n_out; batch_size = B, input_logits = true) do out
+            bind!(out, "p", logits)
+            bind!(out, "dp", dlogits)
+            setvalues!(out, "target", Y)    # a copy: Y is not bound
+            for epoch in 1:200
+                mul!(logits, W, X)          # in place (logits = W * X would make a new array)
+                advance!(out)
+                # dp of logits is dL/dlogits = Y - sigmoid(logits): Y - 1/2 at W = 0
+                epoch == 1 && @test dlogits ≈ Y .- 0.5f0
+                W .+= (0.5f0 / B) .* (dlogits * X')   # gradient ascent on L
+                push!(Ls, loss(out) / B)
+            end
+        end
+        @test Ls[end] > Ls[1] + 1          # the log-likelihood per example rose
+        @test issorted(Ls[10:end])         # and kept rising (by 2e-4 a step or more in a
+                                           # Float64 simulation of this loop)
+    end
+end

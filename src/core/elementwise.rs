@@ -1,0 +1,385 @@
+//! The engine of the error cells: one element-wise formula per cell type, run
+//! over the arrays in fixed-width chunks, with the modulator, the eaten mask
+//! and the block sums of the loss handled once for all of them.
+//!
+//! An error cell compares a prediction with a target, element by element
+//! (ngc-learn's Bernoulli, Gaussian and Laplacian error cells):
+//!
+//! ```text
+//! (d, dt, term) = K::element(pred, pre(pred), target, param)
+//! d_pred        = (d  * modulator) * mask
+//! d_target      = (dt * modulator) * mask
+//! mask          = mask * 0 + 1                       ("eaten": it applies to one step)
+//! sum           = Σ term   (f64, per SUM_BLOCK block, blocks added in order by the cell)
+//! ```
+//!
+//! `param` is the cell's parameter (Gaussian `Sigma`, or its reciprocal) for
+//! each element, either one value for all or a full-length array ([`Param`]).
+//! `pre` is a first half of the element that is worth computing one chunk
+//! ahead ([`ErrorKernel::PIPELINE`]: Bernoulli's sigmoid, whose long
+//! dependency chain then overlaps the previous chunk's logs).
+//!
+//! The per-block sum adds lane `l` of each chunk into accumulator `l`, then
+//! the accumulators in a fixed pairwise order. Blocks never straddle a range,
+//! so the sums are bit-identical for any thread count.
+
+use super::kernel::{Kernel, Plain, Sink, LANES};
+use super::real::{fma, Real};
+use super::workspace::{Blocks, SUM_BLOCK};
+
+/// One error cell's element formula.
+pub trait ErrorKernel: Copy + Send + Sync + 'static {
+    /// Compute [`pre`](Self::pre) one chunk ahead of the rest of the element.
+    const PIPELINE: bool = false;
+
+    /// The first part of an element, from the prediction alone.
+    #[inline(always)]
+    fn pre<T: Real, const F: bool>(&self, pred: T) -> T {
+        pred
+    }
+
+    /// `(d, dt, term)` for one element: the derivatives with respect to the
+    /// prediction and the target (before modulator and mask), and the
+    /// element's term of the summed loss.
+    fn element<T: Real, const F: bool>(&self, pred: T, pre: T, target: T, param: T) -> (T, T, T);
+}
+
+/// The parameter of each element.
+#[derive(Clone, Copy, Debug)]
+pub enum Param<'a, T> {
+    /// The same value for every element.
+    All(T),
+    /// One value per element.
+    Each(&'a [T]),
+}
+
+/// The arrays one call of an error kernel reads and writes, all of one length
+/// (a whole number of [`SUM_BLOCK`] blocks, except at the end of the arrays),
+/// and one partial sum per block.
+#[derive(Debug)]
+pub struct ErrorIo<'a, T> {
+    /// The prediction (`p`, `mu`, `shift`).
+    pub pred: &'a [T],
+    /// `target`.
+    pub target: &'a [T],
+    /// The parameter.
+    pub param: Param<'a, T>,
+    /// `modulator`.
+    pub modulator: &'a [T],
+    /// `mask` (read, then reset to ones).
+    pub mask: &'a mut [T],
+    /// The derivative with respect to the prediction (written).
+    pub d_pred: &'a mut [T],
+    /// `dtarget` (written).
+    pub d_target: &'a mut [T],
+    /// The partial sum of the terms of each block (`ceil(len / SUM_BLOCK)` entries).
+    pub partials: &'a mut [f64],
+}
+
+impl<T: Real> Blocks for ErrorIo<'_, T> {
+    fn len(&self) -> usize {
+        self.pred.len()
+    }
+
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        let (p0, p1) = self.pred.split_at(mid);
+        let (x0, x1) = self.target.split_at(mid);
+        let (s0, s1) = match self.param {
+            Param::All(v) => (Param::All(v), Param::All(v)),
+            Param::Each(s) => {
+                let (a, b) = s.split_at(mid);
+                (Param::Each(a), Param::Each(b))
+            }
+        };
+        let (m0, m1) = self.modulator.split_at(mid);
+        let (k0, k1) = self.mask.split_at_mut(mid);
+        let (d0, d1) = self.d_pred.split_at_mut(mid);
+        let (t0, t1) = self.d_target.split_at_mut(mid);
+        let (q0, q1) = self.partials.split_at_mut(mid / SUM_BLOCK);
+        (
+            ErrorIo {
+                pred: p0,
+                target: x0,
+                param: s0,
+                modulator: m0,
+                mask: k0,
+                d_pred: d0,
+                d_target: t0,
+                partials: q0,
+            },
+            ErrorIo {
+                pred: p1,
+                target: x1,
+                param: s1,
+                modulator: m1,
+                mask: k1,
+                d_pred: d1,
+                d_target: t1,
+                partials: q1,
+            },
+        )
+    }
+}
+
+/// An [`ErrorKernel`] as a [`Kernel`] the platforms compile.
+#[derive(Clone, Copy, Debug)]
+pub struct Elementwise<K>(pub K);
+
+impl<K: ErrorKernel> Kernel for Elementwise<K> {
+    type Io<'a, T: Real> = ErrorIo<'a, T>;
+
+    #[inline(always)]
+    fn run<T: Real, const F: bool, S: Sink>(&self, io: ErrorIo<'_, T>) {
+        run_range::<K, T, LANES, F, S>(&self.0, io)
+    }
+}
+
+/// `pre` of one chunk.
+#[inline(always)]
+fn pre_chunk<K: ErrorKernel, T: Real, const W: usize, const F: bool>(k: &K, p: &[T; W]) -> [T; W] {
+    let mut s = [T::ZERO; W];
+    for l in 0..W {
+        s[l] = k.pre::<T, F>(p[l]);
+    }
+    s
+}
+
+/// The chunk's parameters.
+#[inline(always)]
+fn param_chunk<T: Real, const W: usize>(param: &Param<'_, T>, at: usize) -> [T; W] {
+    match param {
+        Param::All(v) => [*v; W],
+        Param::Each(s) => s[at..at + W].try_into().unwrap(),
+    }
+}
+
+/// The slices of one chunk (`W` lanes) of a block.
+struct Chunk<'c, T, const W: usize> {
+    pred: &'c [T; W],
+    pre: &'c [T; W],
+    target: &'c [T; W],
+    param: &'c [T; W],
+    modulator: &'c [T; W],
+    mask: &'c mut [T; W],
+    d_pred: &'c mut [T; W],
+    d_target: &'c mut [T; W],
+}
+
+/// One chunk of `W` lanes, adding each lane's term to `acc` (only the first
+/// `live` lanes: the others are padding).
+#[inline(always)]
+fn chunk<K: ErrorKernel, T: Real, const W: usize, const F: bool, S: Sink>(
+    k: &K,
+    c: Chunk<'_, T, W>,
+    acc: &mut [f64; W],
+    live: usize,
+) {
+    let mut terms = [T::ZERO; W];
+    let (mut dpo, mut dto, mut ko) = ([T::ZERO; W], [T::ZERO; W], [T::ZERO; W]);
+    for l in 0..W {
+        let (d, dt, term) = k.element::<T, F>(c.pred[l], c.pre[l], c.target[l], c.param[l]);
+        let (m, mask) = (c.modulator[l], c.mask[l]);
+        dpo[l] = d * m * mask;
+        dto[l] = dt * m * mask;
+        ko[l] = fma::<T, F>(mask, T::ZERO, T::ONE);
+        terms[l] = term;
+    }
+    S::put(c.d_pred, &dpo);
+    S::put(c.d_target, &dto);
+    // `mask` was just read, so its lines are in cache: ordinary stores.
+    *c.mask = ko;
+    // A separate loop: mixing f64 into the loop above would make the
+    // vectoriser use as few lanes for the f32 math as for the f64 sums.
+    for l in 0..W {
+        // -0.0 is the identity of `+` (0.0 is not, for -0.0).
+        acc[l] += if l < live { terms[l].to_f64() } else { -0.0 };
+    }
+}
+
+/// The sum of one block's lane accumulators, in a fixed (pairwise) order.
+#[inline(always)]
+fn reduce<const W: usize>(acc: &[f64; W]) -> f64 {
+    let mut v = *acc;
+    let mut w = W;
+    while w > 1 {
+        w /= 2;
+        for i in 0..w {
+            v[i] += v[i + w];
+        }
+    }
+    v[0]
+}
+
+/// One block (at most [`SUM_BLOCK`] elements); returns the sum of its terms.
+#[inline(always)]
+fn block<K: ErrorKernel, T: Real, const W: usize, const F: bool, S: Sink>(
+    k: &K,
+    io: ErrorIo<'_, T>,
+) -> f64 {
+    let n = io.pred.len();
+    let (p, x, m) = (io.pred, &io.target[..n], &io.modulator[..n]);
+    let (mask, dp, dt) = (
+        &mut io.mask[..n],
+        &mut io.d_pred[..n],
+        &mut io.d_target[..n],
+    );
+    let param = match io.param {
+        Param::All(v) => Param::All(v),
+        Param::Each(s) => Param::Each(&s[..n]),
+    };
+    let mut acc = [0.0f64; W];
+    let full = n - n % W;
+    if full > 0 {
+        // Software-pipelined when K asks for it: the `pre` values of chunk
+        // i + 1 are computed in iteration i, independent of its other work.
+        let mut s = pre_chunk::<K, T, W, F>(k, p[..W].try_into().unwrap());
+        let mut i = 0;
+        loop {
+            let j = i + W;
+            let pc: &[T; W] = p[i..j].try_into().unwrap();
+            let next = if !K::PIPELINE {
+                [T::ONE; W]
+            } else if j < full {
+                pre_chunk::<K, T, W, F>(k, p[j..j + W].try_into().unwrap())
+            } else {
+                [T::ONE; W]
+            };
+            let pre = if K::PIPELINE {
+                s
+            } else {
+                pre_chunk::<K, T, W, F>(k, pc)
+            };
+            let pa = param_chunk::<T, W>(&param, i);
+            chunk::<K, T, W, F, S>(
+                k,
+                Chunk {
+                    pred: pc,
+                    pre: &pre,
+                    target: x[i..j].try_into().unwrap(),
+                    param: &pa,
+                    modulator: m[i..j].try_into().unwrap(),
+                    mask: (&mut mask[i..j]).try_into().unwrap(),
+                    d_pred: (&mut dp[i..j]).try_into().unwrap(),
+                    d_target: (&mut dt[i..j]).try_into().unwrap(),
+                },
+                &mut acc,
+                W,
+            );
+            s = next;
+            i = j;
+            if i >= full {
+                break;
+            }
+        }
+    }
+    let live = n - full;
+    if live > 0 {
+        // The tail through the same code, padded with harmless values.
+        let mut pp = [T::ZERO; W];
+        let mut xx = [T::ZERO; W];
+        let mut aa = [T::ONE; W];
+        let mut mm = [T::ONE; W];
+        let mut kk = [T::ONE; W];
+        let mut dd = [T::ZERO; W];
+        let mut tt = [T::ZERO; W];
+        pp[..live].copy_from_slice(&p[full..]);
+        xx[..live].copy_from_slice(&x[full..]);
+        match param {
+            Param::All(v) => aa = [v; W],
+            Param::Each(s) => aa[..live].copy_from_slice(&s[full..]),
+        }
+        mm[..live].copy_from_slice(&m[full..]);
+        kk[..live].copy_from_slice(&mask[full..]);
+        let ss = pre_chunk::<K, T, W, F>(k, &pp);
+        chunk::<K, T, W, F, Plain>(
+            k,
+            Chunk {
+                pred: &pp,
+                pre: &ss,
+                target: &xx,
+                param: &aa,
+                modulator: &mm,
+                mask: &mut kk,
+                d_pred: &mut dd,
+                d_target: &mut tt,
+            },
+            &mut acc,
+            live,
+        );
+        dp[full..].copy_from_slice(&dd[..live]);
+        dt[full..].copy_from_slice(&tt[..live]);
+        mask[full..].copy_from_slice(&kk[..live]);
+    }
+    reduce(&acc)
+}
+
+/// The kernel over a range of whole blocks (the last one may be short).
+#[inline(always)]
+pub fn run_range<K: ErrorKernel, T: Real, const W: usize, const F: bool, S: Sink>(
+    k: &K,
+    io: ErrorIo<'_, T>,
+) {
+    let mut rest = io;
+    loop {
+        let n = rest.pred.len();
+        if n == 0 {
+            break;
+        }
+        let (mut head, tail) = if n > SUM_BLOCK {
+            rest.split_at(SUM_BLOCK)
+        } else {
+            let empty = ErrorIo {
+                pred: &[],
+                target: &[],
+                param: rest.param,
+                modulator: &[],
+                mask: &mut [],
+                d_pred: &mut [],
+                d_target: &mut [],
+                partials: &mut [],
+            };
+            (rest, empty)
+        };
+        let partials = std::mem::take(&mut head.partials);
+        let sum = block::<K, T, W, F, S>(k, head);
+        if let Some(s) = partials.first_mut() {
+            *s = sum;
+        }
+        rest = tail;
+    }
+    S::finish();
+}
+
+/// Runs error kernel `k` over a cell's arrays on the workspace's threads and
+/// returns the sum of the terms (in `f64`, blocks added in order). All slices
+/// have one length, and `param`'s too when it is [`Param::Each`].
+#[allow(clippy::too_many_arguments)]
+pub fn run<K: ErrorKernel, T: Real, P: super::platform::Platform>(
+    k: K,
+    ws: &mut super::workspace::Workspace<P>,
+    pred: &[T],
+    target: &[T],
+    param: Param<'_, T>,
+    modulator: &[T],
+    mask: &mut [T],
+    d_pred: &mut [T],
+    d_target: &mut [T],
+) -> Result<f64, super::error::CellError> {
+    let n = pred.len();
+    let (partials, runner) = ws.parts(super::workspace::blocks_for(n))?;
+    runner.run(
+        &Elementwise(k),
+        ErrorIo {
+            pred,
+            target,
+            param,
+            modulator,
+            mask,
+            d_pred,
+            d_target,
+            partials: &mut partials[..],
+        },
+    );
+    // Block order, whatever the thread count.
+    Ok(partials.iter().sum())
+}
