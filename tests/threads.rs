@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use ngc_cells::*;
 use ngc_cells::core::Platform;
+use ngc_cells::*;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
