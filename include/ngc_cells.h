@@ -290,6 +290,114 @@ NgcStatus ngc_bernoulli_error_cell_new(const char *name,
                                        NgcCell **out_cell);
 
 /**
+ * Creates ngc-learn's `GaussianErrorCell(name, n_units, batch_size, sigma, shape)`:
+ * the error cell of ngc-learn's predictive-coding models.
+ *
+ * - `name`, `n_units`, `batch_size`, `shape`, `dtype`, `out_cell`: as for
+ *   `ngc_bernoulli_error_cell_new`.
+ * - `sigma`: the variance (used as is, not squared: ngc-learn's docstring says
+ *   standard deviation, its code uses it as the variance). `Sigma` starts as
+ *   shape `(1, 1)` holding it; `ngc_cell_set_shaped` gives it any shape that
+ *   broadcasts against the state (per unit, per sample, full, 0-d).
+ *
+ * Compartments, in index order: `mu`, `target` (inputs, rest 0), `Sigma`
+ * (parameter: kept by the resets), `modulator` (input, rest 1), `mask`
+ * (consumed input, rest 1), `dmu`, `dtarget` (outputs, rest 0), `dSigma`
+ * (output, Sigma's shape, rest 0), `L` (output, Sigma's shape squeezed: one
+ * value for a one-element Sigma, rest 0).
+ *
+ * `ngc_cell_advance`, with `e = target - mu`: `dmu = e / Sigma * modulator *
+ * mask`, `dtarget = -e / Sigma * modulator * mask`, `dSigma = 1` (no
+ * derivative, as in ngc-learn), `L = -0.5 * sum(e^2) / Sigma` summed over every
+ * element of the batch (not masked, not modulated; one value per Sigma
+ * element when Sigma is an array), then `mask` back to ones. `dt` is not
+ * used; `ngc_cell_evolve` does nothing. See docs/cells/gaussian.md.
+ *
+ * Returns as `ngc_bernoulli_error_cell_new`.
+ *
+ * # Safety
+ * As `ngc_bernoulli_error_cell_new`.
+ */
+NgcStatus ngc_gaussian_error_cell_new(const char *name,
+                                      size_t n_units,
+                                      size_t batch_size,
+                                      double sigma,
+                                      const size_t *shape,
+                                      NgcDtype dtype,
+                                      NgcCell **out_cell);
+
+/**
+ * Creates ngc-learn's `LaplacianErrorCell(name, n_units, batch_size, scale, shape)`:
+ * an error cell for robust (L1-like) errors.
+ *
+ * Arguments as for `ngc_gaussian_error_cell_new`, with `scale` (the initial
+ * `Scale`, shape `(1, 1)`, settable to any broadcasting shape with
+ * `ngc_cell_set_shaped`) instead of `sigma`.
+ *
+ * Compartments, in index order: `shift`, `target` (inputs, rest 0), `Scale`
+ * (parameter: kept by the resets), `modulator` (rest 1), `mask` (consumed,
+ * rest 1), `dshift`, `dtarget` (outputs), `dScale` (Scale's shape), `L`
+ * (Scale's shape squeezed).
+ *
+ * `ngc_cell_advance`, with `s = sign(target - shift)`: `dshift = s / Scale *
+ * modulator * mask`, `dtarget = -s / Scale * modulator * mask`, `dScale = 1`,
+ * `L = -sum(|s|) / Scale`, which is minus the number of elements where
+ * `target != shift` over Scale (ngc-learn's definition; not the L1 distance),
+ * then `mask` back to ones. Unlike ngc-learn 3.2.3, a reset keeps a 4-D cell
+ * 4-D. See docs/cells/laplacian.md.
+ *
+ * Returns as `ngc_bernoulli_error_cell_new`.
+ *
+ * # Safety
+ * As `ngc_bernoulli_error_cell_new`.
+ */
+NgcStatus ngc_laplacian_error_cell_new(const char *name,
+                                       size_t n_units,
+                                       size_t batch_size,
+                                       double scale,
+                                       const size_t *shape,
+                                       NgcDtype dtype,
+                                       NgcCell **out_cell);
+
+/**
+ * Creates ngc-learn's `RewardErrorCell(name, n_units, alpha, ema_window_len,
+ * use_online_predictor, batch_size)`: the reward prediction error of an
+ * online reward predictor (reinforcement learning).
+ *
+ * - `name`, `n_units`, `batch_size`, `dtype`, `out_cell`: as for
+ *   `ngc_bernoulli_error_cell_new` (this cell type has no `shape`).
+ * - `alpha`: the predictor's moving-average decay factor.
+ * - `ema_window_len`: `W`, the window of the evolve step's moving average; at
+ *   least 1 (ngc-learn divides by it).
+ * - `use_online_predictor`: when false, `mu` never changes (so `rpe = reward - mu`).
+ *
+ * Compartments, in index order: `mu` (state), `reward` (input), `rpe`
+ * (output), `accum_reward` (state), `n_ep_steps` (state, shape `(batch, 1)`);
+ * all rest at 0.
+ *
+ * `ngc_cell_advance`: `accum_reward += reward`, `rpe = reward - mu` (the old
+ * `mu`), `mu = mu * (1 - alpha) + reward * alpha`, `n_ep_steps += 1`.
+ * `ngc_cell_evolve`: `mu = (1 - 1/W) * mu + (1/W) * accum_reward / n_ep_steps`
+ * (before any advance this is 0/0: `mu` becomes NaN, as in ngc-learn). `dt`
+ * is not used. See docs/cells/reward.md.
+ *
+ * Returns as `ngc_bernoulli_error_cell_new` (`NGC_ERR_ZERO_SIZE` also for
+ * `ema_window_len` 0).
+ *
+ * # Safety
+ * `name` must be NULL or NUL-terminated; `out_cell` NULL or valid for writing
+ * one pointer.
+ */
+NgcStatus ngc_reward_error_cell_new(const char *name,
+                                    size_t n_units,
+                                    size_t batch_size,
+                                    double alpha,
+                                    size_t ema_window_len,
+                                    bool use_online_predictor,
+                                    NgcDtype dtype,
+                                    NgcCell **out_cell);
+
+/**
  * Destroys a cell and the storage it owns. `NULL` is a no-op.
  *
  * Buffers bound to the cell are not touched and stay the caller's. After this

@@ -37,13 +37,15 @@ fn dims(count: usize) -> (usize, usize) {
     (batch, count / batch)
 }
 
-/// One step from fresh inputs with `threads` threads: every compartment's bits.
+/// One step (advance, evolve) from fresh inputs with `threads` threads: every
+/// compartment's bits.
 fn one_step(row: &'static Row, count: usize, dtype: NgcDtype, threads: usize) -> Vec<Vec<u64>> {
     let (batch, n) = dims(count);
     let c = row.cell(n, batch, dtype);
     c.set_threads(threads);
     c.set_random_inputs(count as u64);
     c.advance(1.0, 0.5);
+    c.evolve(1.0, 0.5);
     c.snapshot()
 }
 
@@ -218,6 +220,9 @@ impl Run {
         }
         self.cell.set_random_inputs((self.c * 1000 + t) as u64);
         self.cell.advance(t as f64, 1.0);
+        if t % 3 == 2 {
+            self.cell.evolve(t as f64, 1.0);
+        }
         for bits in self.cell.snapshot() {
             self.out.push(fold(bits.into_iter()));
         }

@@ -76,6 +76,18 @@ fn every_row_matches_the_library() {
                     row.label
                 );
             }
+            // evolve changes the state exactly when the row says it has one
+            // (with an evolve, after an advance it moves some state).
+            c.evolve(1.0, 1.0);
+            let evolved = c.snapshot();
+            assert_eq!(
+                evolved != after,
+                row.has_evolve,
+                "{}: has_evolve is {} but evolve {} the state",
+                row.label,
+                row.has_evolve,
+                if evolved != after { "changed" } else { "kept" }
+            );
             // The 4-D shape is accepted exactly when the row says so.
             let shape = [2usize, 3, 4];
             let mut out = ptr::null_mut();
@@ -84,8 +96,23 @@ fn every_row_matches_the_library() {
                 let st =
                     unsafe { (row.new)(c"s".as_ptr(), 24, 2, shape.as_ptr(), dtype, &mut out) };
                 assert_eq!(st, NGC_OK, "{}", row.label);
-                // SAFETY: live handle from the call above.
-                unsafe { ngc_cell_free(out) };
+                let first = row.c_names().remove(0);
+                let (mut dims, mut ndim) = ([0usize; 4], 0);
+                // SAFETY: live handle from the call above, writable outputs.
+                unsafe {
+                    assert_eq!(
+                        ngc_cell_compartment_dims(
+                            out,
+                            first.as_ptr(),
+                            dims.as_mut_ptr(),
+                            4,
+                            &mut ndim
+                        ),
+                        NGC_OK
+                    );
+                    ngc_cell_free(out);
+                }
+                assert_eq!(&dims[..ndim], &[2, 2, 3, 4], "{}: 4-D dims", row.label);
             }
         }
     }

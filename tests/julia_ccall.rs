@@ -677,6 +677,8 @@ fn julia_ccalls_match_the_header() {
         "ngc_cell_advance",
         "ngc_cell_reset",
         "ngc_cell_batched_reset",
+        "ngc_cell_evolve",
+        "ngc_cell_set_shaped",
         "ngc_cell_loss",
         "ngc_last_error_message",
         "ngc_status_str",

@@ -1,4 +1,4 @@
-//! `advance` allocates nothing: not through the core, not through the C ABI,
+//! `advance` (and `evolve`) allocates nothing: not through the core, not through the C ABI,
 //! not with worker threads, not for large cells (whose `L` needs many partial sums),
 //! for every row of the family table (`tests/common/family.rs`).
 
@@ -116,6 +116,7 @@ fn through_the_c_abi() {
                 let a = allocations_during(|| {
                     for _ in 0..3 {
                         c.advance(0.0, 1.0);
+                        c.evolve(0.0, 1.0);
                     }
                 });
                 assert_eq!(a, 0, "{} dtype {dtype} threads={threads}", row.label);

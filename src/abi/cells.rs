@@ -10,27 +10,32 @@ use super::handle::{cell_mut, AnyCell, NgcCell, NgcDtype, NGC_DTYPE_F32, NGC_DTY
 use super::native::Native;
 use super::status::*;
 use crate::core::cells::bernoulli::Bernoulli;
+use crate::core::cells::gaussian::Gaussian;
+use crate::core::cells::laplacian::Laplacian;
+use crate::core::cells::reward::Reward;
 use crate::core::{Cell, CellError, CellType, Layout, Real};
 
 /// What every constructor does after reading its own hyper-parameters: reads
-/// `name` and `shape`, builds the cell in `dtype` with the type `kind` makes
-/// for it, and writes the handle to `out_cell`.
+/// `name` and `shape` (NULL for cell types without one), builds the cell in
+/// `dtype` with its cell type (`kind`: the f32 and the f64 one), and writes the
+/// handle to `out_cell`.
 ///
 /// # Safety
 /// `name` NULL or NUL-terminated; `shape` NULL or valid for reading 3 sizes;
 /// `out_cell` NULL or valid for writing one pointer.
 #[allow(clippy::too_many_arguments)]
-unsafe fn new_cell<K>(
+unsafe fn new_cell<K32, K64>(
     name: *const c_char,
     n_units: usize,
     batch_size: usize,
     shape: *const usize,
     dtype: NgcDtype,
     out_cell: *mut *mut NgcCell,
-    kind: K,
+    kind: (K32, K64),
 ) -> Result<(), FfiError>
 where
-    K: CellType<f32, Native> + CellType<f64, Native> + 'static,
+    K32: CellType<f32, Native> + 'static,
+    K64: CellType<f64, Native> + 'static,
 {
     check_out(out_cell, "out_cell")?;
     // SAFETY: NUL-terminated when non-NULL (contract).
@@ -57,9 +62,9 @@ where
         Ok(Cell::new(name, Box::new(kind), layout)?)
     }
     let cell = if dtype == NGC_DTYPE_F32 {
-        AnyCell::F32(make(name, layout, kind)?)
+        AnyCell::F32(make(name, layout, kind.0)?)
     } else {
-        AnyCell::F64(make(name, layout, kind)?)
+        AnyCell::F64(make(name, layout, kind.1)?)
     };
     let raw = Box::into_raw(Box::new(NgcCell::new(cell)));
     // SAFETY: checked non-NULL and aligned above; writable (contract).
@@ -124,7 +129,157 @@ pub unsafe extern "C" fn ngc_bernoulli_error_cell_new(
                 shape,
                 dtype,
                 out_cell,
-                Bernoulli { input_logits },
+                (Bernoulli { input_logits }, Bernoulli { input_logits }),
+            )
+        }
+    })
+}
+
+/// Creates ngc-learn's `GaussianErrorCell(name, n_units, batch_size, sigma, shape)`:
+/// the error cell of ngc-learn's predictive-coding models.
+///
+/// - `name`, `n_units`, `batch_size`, `shape`, `dtype`, `out_cell`: as for
+///   `ngc_bernoulli_error_cell_new`.
+/// - `sigma`: the variance (used as is, not squared: ngc-learn's docstring says
+///   standard deviation, its code uses it as the variance). `Sigma` starts as
+///   shape `(1, 1)` holding it; `ngc_cell_set_shaped` gives it any shape that
+///   broadcasts against the state (per unit, per sample, full, 0-d).
+///
+/// Compartments, in index order: `mu`, `target` (inputs, rest 0), `Sigma`
+/// (parameter: kept by the resets), `modulator` (input, rest 1), `mask`
+/// (consumed input, rest 1), `dmu`, `dtarget` (outputs, rest 0), `dSigma`
+/// (output, Sigma's shape, rest 0), `L` (output, Sigma's shape squeezed: one
+/// value for a one-element Sigma, rest 0).
+///
+/// `ngc_cell_advance`, with `e = target - mu`: `dmu = e / Sigma * modulator *
+/// mask`, `dtarget = -e / Sigma * modulator * mask`, `dSigma = 1` (no
+/// derivative, as in ngc-learn), `L = -0.5 * sum(e^2) / Sigma` summed over every
+/// element of the batch (not masked, not modulated; one value per Sigma
+/// element when Sigma is an array), then `mask` back to ones. `dt` is not
+/// used; `ngc_cell_evolve` does nothing. See docs/cells/gaussian.md.
+///
+/// Returns as `ngc_bernoulli_error_cell_new`.
+///
+/// # Safety
+/// As `ngc_bernoulli_error_cell_new`.
+#[no_mangle]
+pub unsafe extern "C" fn ngc_gaussian_error_cell_new(
+    name: *const c_char,
+    n_units: usize,
+    batch_size: usize,
+    sigma: f64,
+    shape: *const usize,
+    dtype: NgcDtype,
+    out_cell: *mut *mut NgcCell,
+) -> NgcStatus {
+    ffi_guard!("ngc_gaussian_error_cell_new", {
+        let kind = (Gaussian::new(sigma), Gaussian::new(sigma));
+        // SAFETY: forwarded contract.
+        unsafe { new_cell(name, n_units, batch_size, shape, dtype, out_cell, kind) }
+    })
+}
+
+/// Creates ngc-learn's `LaplacianErrorCell(name, n_units, batch_size, scale, shape)`:
+/// an error cell for robust (L1-like) errors.
+///
+/// Arguments as for `ngc_gaussian_error_cell_new`, with `scale` (the initial
+/// `Scale`, shape `(1, 1)`, settable to any broadcasting shape with
+/// `ngc_cell_set_shaped`) instead of `sigma`.
+///
+/// Compartments, in index order: `shift`, `target` (inputs, rest 0), `Scale`
+/// (parameter: kept by the resets), `modulator` (rest 1), `mask` (consumed,
+/// rest 1), `dshift`, `dtarget` (outputs), `dScale` (Scale's shape), `L`
+/// (Scale's shape squeezed).
+///
+/// `ngc_cell_advance`, with `s = sign(target - shift)`: `dshift = s / Scale *
+/// modulator * mask`, `dtarget = -s / Scale * modulator * mask`, `dScale = 1`,
+/// `L = -sum(|s|) / Scale`, which is minus the number of elements where
+/// `target != shift` over Scale (ngc-learn's definition; not the L1 distance),
+/// then `mask` back to ones. Unlike ngc-learn 3.2.3, a reset keeps a 4-D cell
+/// 4-D. See docs/cells/laplacian.md.
+///
+/// Returns as `ngc_bernoulli_error_cell_new`.
+///
+/// # Safety
+/// As `ngc_bernoulli_error_cell_new`.
+#[no_mangle]
+pub unsafe extern "C" fn ngc_laplacian_error_cell_new(
+    name: *const c_char,
+    n_units: usize,
+    batch_size: usize,
+    scale: f64,
+    shape: *const usize,
+    dtype: NgcDtype,
+    out_cell: *mut *mut NgcCell,
+) -> NgcStatus {
+    ffi_guard!("ngc_laplacian_error_cell_new", {
+        let kind = (Laplacian::new(scale), Laplacian::new(scale));
+        // SAFETY: forwarded contract.
+        unsafe { new_cell(name, n_units, batch_size, shape, dtype, out_cell, kind) }
+    })
+}
+
+/// Creates ngc-learn's `RewardErrorCell(name, n_units, alpha, ema_window_len,
+/// use_online_predictor, batch_size)`: the reward prediction error of an
+/// online reward predictor (reinforcement learning).
+///
+/// - `name`, `n_units`, `batch_size`, `dtype`, `out_cell`: as for
+///   `ngc_bernoulli_error_cell_new` (this cell type has no `shape`).
+/// - `alpha`: the predictor's moving-average decay factor.
+/// - `ema_window_len`: `W`, the window of the evolve step's moving average; at
+///   least 1 (ngc-learn divides by it).
+/// - `use_online_predictor`: when false, `mu` never changes (so `rpe = reward - mu`).
+///
+/// Compartments, in index order: `mu` (state), `reward` (input), `rpe`
+/// (output), `accum_reward` (state), `n_ep_steps` (state, shape `(batch, 1)`);
+/// all rest at 0.
+///
+/// `ngc_cell_advance`: `accum_reward += reward`, `rpe = reward - mu` (the old
+/// `mu`), `mu = mu * (1 - alpha) + reward * alpha`, `n_ep_steps += 1`.
+/// `ngc_cell_evolve`: `mu = (1 - 1/W) * mu + (1/W) * accum_reward / n_ep_steps`
+/// (before any advance this is 0/0: `mu` becomes NaN, as in ngc-learn). `dt`
+/// is not used. See docs/cells/reward.md.
+///
+/// Returns as `ngc_bernoulli_error_cell_new` (`NGC_ERR_ZERO_SIZE` also for
+/// `ema_window_len` 0).
+///
+/// # Safety
+/// `name` must be NULL or NUL-terminated; `out_cell` NULL or valid for writing
+/// one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn ngc_reward_error_cell_new(
+    name: *const c_char,
+    n_units: usize,
+    batch_size: usize,
+    alpha: f64,
+    ema_window_len: usize,
+    use_online_predictor: bool,
+    dtype: NgcDtype,
+    out_cell: *mut *mut NgcCell,
+) -> NgcStatus {
+    ffi_guard!("ngc_reward_error_cell_new", {
+        if ema_window_len == 0 {
+            check_out(out_cell, "out_cell")?;
+            return Err(CellError::ZeroSize {
+                what: "ema_window_len",
+            }
+            .into());
+        }
+        let r = Reward {
+            alpha,
+            ema_window_len,
+            use_online_predictor,
+        };
+        // SAFETY: forwarded contract (no shape: NULL).
+        unsafe {
+            new_cell(
+                name,
+                n_units,
+                batch_size,
+                std::ptr::null(),
+                dtype,
+                out_cell,
+                (r, r),
             )
         }
     })

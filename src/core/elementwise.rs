@@ -383,3 +383,68 @@ pub fn run<K: ErrorKernel, T: Real, P: super::platform::Platform>(
     // Block order, whatever the thread count.
     Ok(partials.iter().sum())
 }
+
+/// A parameter compartment that broadcasts against the state (a Gaussian
+/// cell's `Sigma`, a Laplacian cell's `Scale`), as the kernels see it.
+///
+/// XLA (ngc-learn's compiler) divides by a parameter of the state's full shape
+/// or a 0-d one, and multiplies by its reciprocal when it broadcasts one of
+/// another shape (`(1, 1)`, `(1, n)`, `(n,)`, ...): [`view`](Self::view) says
+/// which, so the kernels do the same operation. A parameter that is neither
+/// one value nor full-shaped is expanded to the state's length (its
+/// reciprocals) into scratch space sized by [`reshape`](Self::reshape), so
+/// `advance` allocates nothing.
+#[derive(Debug, Default)]
+pub struct Broadcast<T> {
+    expanded: Vec<T>,
+}
+
+impl<T: Real> Broadcast<T> {
+    /// Sizes the scratch space for `shapes` (fallible).
+    pub fn reshape(&mut self, shapes: &super::spec::Shapes) -> Result<(), super::error::CellError> {
+        let count: usize = shapes.state.iter().product();
+        let n: usize = shapes.param.iter().product();
+        let need = if n == 1 || shapes.param == shapes.state {
+            0
+        } else {
+            count
+        };
+        if need > self.expanded.len() {
+            self.expanded
+                .try_reserve_exact(need - self.expanded.len())
+                .map_err(|_| super::error::CellError::Alloc {
+                    name: "parameter (broadcast)".into(),
+                    bytes: need.saturating_mul(std::mem::size_of::<T>()),
+                })?;
+            self.expanded.resize(need, T::ZERO);
+        }
+        Ok(())
+    }
+
+    /// The parameter of each element, and whether it holds reciprocals
+    /// (`true`: multiply by it; `false`: divide by it).
+    pub fn view<'a>(
+        &'a mut self,
+        param: &'a [T],
+        shapes: &super::spec::Shapes,
+    ) -> (Param<'a, T>, bool) {
+        if shapes.param == shapes.state {
+            (Param::Each(param), false)
+        } else if param.len() == 1 {
+            if shapes.param.is_empty() {
+                (Param::All(param[0]), false)
+            } else {
+                (Param::All(T::ONE / param[0]), true)
+            }
+        } else {
+            let count: usize = shapes.state.iter().product();
+            let out = &mut self.expanded[..count];
+            let mut i = 0;
+            super::layout::for_each_broadcast(&shapes.state, &shapes.param, |j| {
+                out[i] = T::ONE / param[j];
+                i += 1;
+            });
+            (Param::Each(&self.expanded[..count]), true)
+        }
+    }
+}

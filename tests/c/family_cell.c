@@ -4,13 +4,16 @@
  * and valgrind by tests/sanitizers.rs), with the row's constructor call given as
  *
  *   -D'ROW_NEW(name,n_units,batch_size,shape,dtype,out)=<the row's c_new>'
- *   -DROW_LABEL='"<label>"' -DROW_HAS_LOSS=0|1 -DROW_TAKES_SHAPE=0|1
+ *   -DROW_LABEL='"<label>"' -DROW_HAS_LOSS=0|1 -DROW_TAKES_SHAPE=0|1 -DROW_HAS_EVOLVE=0|1
  *
  * It checks what holds for every cell: the compartment queries agree with one
- * another, every compartment binds, takes values and gives them back, advance
- * gives the same bits with 1 and 2 threads, bound and unbound, loss is L, reset
- * and batched_reset keep bound buffers in bounds, misuse gets its status, and
- * everything is freed (the sanitizers and valgrind check the memory side).
+ * another, every compartment binds, takes values and gives them back (also
+ * through set_shaped with its own dims, which refuses dims that do not fit),
+ * advance and evolve give the same bits with 1 and 2 threads, bound and
+ * unbound, evolve changes nothing on a cell without one, loss is L (or
+ * NGC_ERR_NOT_SUPPORTED), reset and batched_reset keep bound buffers in
+ * bounds, misuse gets its status, and everything is freed (the sanitizers and
+ * valgrind check the memory side).
  *
  * Usage: family_cell [n_units [batch_size]] (default 33000 2: 66,000 elements, enough
  * for two threads).
@@ -128,14 +131,27 @@ static void query(struct Cell *c, size_t n_units, size_t batch_size, const size_
     EXPECT(past == NULL);
 }
 
-/* Sets every compartment to step t's values, runs one step, and returns every
-   compartment's bytes, concatenated, in out (malloc'd). */
+/* Every compartment's bytes, concatenated, into all (total bytes). */
+static void get_all(struct Cell *c, unsigned char *all) {
+    size_t es = elem_size(c->dtype);
+    for (size_t i = 0; i < c->count; i++) {
+        OK(ngc_cell_get(c->cell, c->names[i], all, c->len[i]));
+        all += c->len[i] * es;
+    }
+}
+
+/* Sets every compartment to step t's values, runs advance and evolve, and
+   returns every compartment's bytes after them, concatenated (malloc'd). */
 static unsigned char *step(struct Cell *c, size_t t, size_t *out_bytes) {
     size_t es = elem_size(c->dtype), total = 0;
     for (size_t i = 0; i < c->count; i++) total += c->len[i] * es;
-    unsigned char *all = malloc(total), *at = all;
-    EXPECT(all != NULL);
-    if (!all) return NULL;
+    unsigned char *advanced = malloc(total), *all = malloc(total);
+    EXPECT(advanced != NULL && all != NULL);
+    if (!advanced || !all) {
+        free(advanced);
+        free(all);
+        return NULL;
+    }
     for (size_t i = 0; i < c->count; i++) {
         void *v = malloc(c->len[i] * es);
         fill(v, c->dtype, c->len[i], i, t);
@@ -143,10 +159,7 @@ static unsigned char *step(struct Cell *c, size_t t, size_t *out_bytes) {
         free(v);
     }
     OK(ngc_cell_advance(c->cell, (double)t, 0.5));
-    for (size_t i = 0; i < c->count; i++) {
-        OK(ngc_cell_get(c->cell, c->names[i], at, c->len[i]));
-        at += c->len[i] * es;
-    }
+    get_all(c, advanced);
 #if ROW_HAS_LOSS
     double loss = NAN, L = NAN;
     OK(ngc_cell_loss(c->cell, &loss));
@@ -161,9 +174,45 @@ static unsigned char *step(struct Cell *c, size_t t, size_t *out_bytes) {
         L = l32;
     }
     EXPECT(memcmp(&loss, &L, sizeof L) == 0);
+#else
+    double loss = 12345.0;
+    EXPECT_STATUS(NGC_ERR_NOT_SUPPORTED, ngc_cell_loss(c->cell, &loss));
+    EXPECT(loss == 12345.0);
 #endif
+    OK(ngc_cell_evolve(c->cell, (double)t, 0.5));
+    get_all(c, all);
+#if !ROW_HAS_EVOLVE
+    EXPECT(memcmp(advanced, all, total) == 0); /* a no-op */
+#endif
+    free(advanced);
     *out_bytes = total;
     return all;
+}
+
+/* set_shaped with a compartment's own dims is set; one dim more refuses. */
+static void set_shaped_own_dims(struct Cell *c) {
+    size_t es = elem_size(c->dtype);
+    for (size_t i = 0; i < c->count; i++) {
+        size_t dims[4] = {0, 0, 0, 0}, ndim = 0;
+        OK(ngc_cell_compartment_dims(c->cell, c->names[i], dims, 4, &ndim));
+        void *v = malloc((c->len[i] + 1) * es), *w = malloc((c->len[i] + 1) * es);
+        fill(v, c->dtype, c->len[i], i + 100, 0);
+        OK(ngc_cell_set_shaped(c->cell, c->names[i], v, dims, ndim));
+        OK(ngc_cell_get(c->cell, c->names[i], w, c->len[i]));
+        EXPECT(memcmp(v, w, c->len[i] * es) == 0);
+        if (ndim > 0 && dims[ndim - 1] > 2) {
+            /* (..., n + 1) broadcasts against nothing of shape (..., n). */
+            dims[ndim - 1] += 1;
+            EXPECT_STATUS(NGC_ERR_SHAPE_MISMATCH,
+                          ngc_cell_set_shaped(c->cell, c->names[i], v, dims, ndim));
+            dims[ndim - 1] -= 1;
+        }
+        size_t len = 0;
+        OK(ngc_cell_compartment_len(c->cell, c->names[i], &len));
+        EXPECT(len == c->len[i]);
+        free(v);
+        free(w);
+    }
 }
 
 static void run(size_t n_units, size_t batch_size, const size_t *shape, NgcDtype dtype) {
@@ -178,6 +227,7 @@ static void run(size_t n_units, size_t batch_size, const size_t *shape, NgcDtype
     }
     query(&a, n_units, batch_size, shape);
     query(&b, n_units, batch_size, shape);
+    set_shaped_own_dims(&a);
 
     /* b: every compartment bound to a caller buffer with room for one more sample. */
     size_t es = elem_size(dtype);
@@ -229,22 +279,16 @@ static void run(size_t n_units, size_t batch_size, const size_t *shape, NgcDtype
     }
 
     /* batched_reset to one more sample fits the bound capacities; beyond them it
-       changes nothing. A cell without batched_reset says so. */
-    NgcStatus st = ngc_cell_batched_reset(b.cell, batch_size + 1);
-#ifdef NGC_ERR_NOT_SUPPORTED
-    EXPECT(st == NGC_OK || st == NGC_ERR_NOT_SUPPORTED);
-#else
-    EXPECT(st == NGC_OK);
-#endif
-    if (st == NGC_OK) {
-        size_t bs = 0;
-        OK(ngc_cell_batch_size(b.cell, &bs));
-        EXPECT(bs == batch_size + 1);
-        EXPECT_STATUS(NGC_ERR_CAPACITY_TOO_SMALL, ngc_cell_batched_reset(b.cell, batch_size + 2));
-        OK(ngc_cell_batch_size(b.cell, &bs));
-        EXPECT(bs == batch_size + 1);
-        OK(ngc_cell_advance(b.cell, 0.0, 0.5));
-    }
+       changes nothing. */
+    size_t bs = 0;
+    OK(ngc_cell_batched_reset(b.cell, batch_size + 1));
+    OK(ngc_cell_batch_size(b.cell, &bs));
+    EXPECT(bs == batch_size + 1);
+    EXPECT_STATUS(NGC_ERR_CAPACITY_TOO_SMALL, ngc_cell_batched_reset(b.cell, batch_size + 2));
+    OK(ngc_cell_batch_size(b.cell, &bs));
+    EXPECT(bs == batch_size + 1);
+    OK(ngc_cell_advance(b.cell, 0.0, 0.5));
+    OK(ngc_cell_evolve(b.cell, 0.0, 0.5));
 
     /* Misuse gets its status and a message. */
     size_t len = 0;
@@ -270,6 +314,7 @@ static void run(size_t n_units, size_t batch_size, const size_t *shape, NgcDtype
     for (size_t i = 0; i < b.count; i++) OK(ngc_cell_unbind(b.cell, b.names[i]));
     EXPECT_STATUS(NGC_ERR_NOT_BOUND, ngc_cell_unbind(b.cell, b.names[0]));
     OK(ngc_cell_advance(b.cell, 1.0, 0.5));
+    OK(ngc_cell_evolve(b.cell, 1.0, 0.5));
     ngc_cell_free(a.cell);
     ngc_cell_free(b.cell);
     for (size_t i = 0; i < b.count; i++) free(bufs[i]);

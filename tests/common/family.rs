@@ -387,6 +387,19 @@ impl Cell {
         );
     }
 
+    /// `ngc_cell_evolve`, asserting NGC_OK (a no-op for a cell without one).
+    pub fn evolve(&self, t: f64, dt: f64) {
+        // SAFETY: live handle.
+        let st = unsafe { ngc_cell_evolve(self.ptr, t, dt) };
+        assert_eq!(
+            st,
+            NGC_OK,
+            "{}: evolve: {}",
+            self.row.label,
+            super::last_error()
+        );
+    }
+
     /// `ngc_cell_set_threads`, asserting NGC_OK.
     pub fn set_threads(&self, threads: usize) {
         // SAFETY: live handle.
@@ -429,6 +442,7 @@ pub fn c_defines(row: &Row) -> Vec<String> {
         format!("-DROW_LABEL=\"{}\"", row.label),
         format!("-DROW_HAS_LOSS={}", u8::from(row.has_loss)),
         format!("-DROW_TAKES_SHAPE={}", u8::from(row.takes_shape)),
+        format!("-DROW_HAS_EVOLVE={}", u8::from(row.has_evolve)),
     ]
 }
 

@@ -171,9 +171,11 @@ def _error_cases(g, kind):
              [S(P, same(r.normal(0, 5, (2, 6)))), S("target", same(r.normal(0, 5, (2, 6)))), A()],
              denormal=f32))
     big = 1e38 if f32 else 1e308
-    add(case(f"{par}_huge_own", f"{par} near this dtype's largest number ({big:g}) with large "
-             "differences", ctor(4, 1, big),
-             [S(P, own([[1e30, -1e30, 0.0, 3.0]])), S("target", own([[-1e30, 1e30, 0.0, -3.0]])), A()],
+    add(case(f"{par}_huge_own", f"{par} near this dtype's largest number ({big:g}) with "
+             f"differences of 2e18: XLA turns the division into a product with 1/{par}, which is "
+             f"subnormal and flushed, so ngc-learn's d{P} and L are 0 where the quotients are not",
+             ctor(4, 1, big),
+             [S(P, own([[1e18, -1e18, 0.0, 3.0]])), S("target", own([[-1e18, 1e18, 0.0, -3.0]])), A()],
              denormal=True))
     r = rng(108)
     d = r.normal(0, 1, (2, 6)) * np.array([1.0, 10.0, 1e3, 1e5, 1e10, 1e15])
@@ -402,13 +404,35 @@ def reward_cases(g):
     add(case("reset_keeps_reward", "set mu, four advances, evolve, reset() (mu, rpe, "
              "accum_reward, n_ep_steps to zeros; reward is not reset), advance, new reward, "
              "advance, evolve", ctor(5, 2, 0.999, 5), ops))
+    r = rng(208)
+    add(case("batched_reset", "batch 2 -> batched_reset(3) (every compartment zeros at the new "
+             "batch, n_ep_steps (3,1)) -> advances -> reset() back to 2", ctor(2, 2, 0.4, 3),
+             [S("reward", same(r.normal(0, 1, (2, 2)))), A(), BR(3),
+              S("reward", same(r.normal(0, 1, (3, 2)))), A(), A(), E(), R,
+              S("reward", same(r.normal(0, 1, (2, 2)))), A()]))
     add(case("nonfinite_rewards", "NaN, +inf, -inf rewards: they propagate into mu, rpe and "
              "accum_reward (inf - inf = NaN)", ctor(4, 1, 0.25, 2),
              [S("reward", same([[NAN, INF, -INF, 1.0]])), A(),
               S("reward", same([[1.0, -INF, -INF, INF]])), A(), E()]))
-    r = rng(207)
     big = [[3e38, -3e38, 1e38, 1.0]]
     add(case("large_rewards", "rewards near float32's largest: accum_reward overflows to +-inf "
-             "in float32 over two advances", ctor(4, 1, 0.5, 2),
+             "in float32 over two advances", ctor(4, 1, 0.25, 2),
              [S("reward", same(big)), A(), A(), E()]))
+
+    def alpha_half(np_, dt, before, after):
+        # ngc-cells: mu*(1-alpha) + reward*alpha, each product rounded, as written.
+        a = dt(0.5)
+        mu = before["mu"] * dt(1.0 - 0.5) + before["reward"] * a
+        return {"mu": mu.astype(dt)}, (
+            "with alpha = 0.5, 1 - alpha equals alpha and XLA factors ngc-learn's "
+            "mu*(1-alpha) + reward*alpha into (mu + reward)*alpha, which overflows to inf "
+            "where the written formula does not (float32 rewards near 3e38); ngc-cells "
+            "computes the formula as written")
+
+    c = case("alpha_half_overflow", "alpha 0.5 with rewards near float32's largest: XLA's "
+             "(mu + reward)*0.5 overflows where mu*0.5 + reward*0.5 does not",
+             ctor(2, 1, 0.5, 2), [S("reward", same([[2.5e38, -2.5e38]])), A(), A()])
+    if g.dtype == "float32":
+        c["ours_after_advance"] = alpha_half
+    add(c)
     return cases

@@ -42,6 +42,10 @@ R_4D = ("ngc-learn's LaplacianErrorCell comes back 2-D (batch, n_units) after a 
         "never stores its 4-D shape: an upstream bug); ngc-cells keeps (batch, H, W, C)")
 R_NOBR = ("ngc-learn's {cls} has no batched_reset; expected here: what its reset() gives "
           "at the new batch size")
+R_REWARD = ("ngc-learn's RewardErrorCell does not reset reward (it keeps the last value set); "
+            "ngc-cells resets it to 0 like every input")
+R_ARRAY = ("ngc-learn was given an array {pl} (its {p} starts with that shape); ngc-cells' "
+           "constructor takes a number, and the next op sets {p} with that shape")
 
 
 class Spec:
@@ -196,7 +200,19 @@ class FamilyGenerator:
         s = self.spec
         cell, procs, kw = self.make_cell(case)
         st = self.state(cell)
-        ops_out = [{"op": "new", "expect": {c: self.enc(st[c]) for c in s.compartments}}]
+        new = {"op": "new", "expect": {c: self.enc(st[c]) for c in s.compartments}}
+        if case.get("reference_kwargs") and s.param is not None:
+            # ngc-cells' cell as its constructor makes it: a (1,1) parameter.
+            v = self.dt(case["constructor"][s.param.lower()])
+            ours = {s.param: np.full((1, 1), v, dtype=self.dt),
+                    s.dparam: np.zeros((1, 1), dtype=self.dt), "L": np.zeros((), dtype=self.dt)}
+            new["differs"], new["reference"] = {}, {}
+            for c, v in ours.items():
+                if v.shape != st[c].shape or v.tobytes() != st[c].tobytes():
+                    new["differs"][c] = R_ARRAY.format(pl=s.param.lower(), p=s.param)
+                    new["reference"][c] = self.enc(st[c])
+                    new["expect"][c] = self.enc(v)
+        ops_out = [new]
         last_set = {}
         for op in case["ops"]:
             kind = op[0]
@@ -240,6 +256,14 @@ class FamilyGenerator:
                     cell.batch_size = old
                     differs["*"] = R_NOBR.format(cls=s.cls)
                 after = self.state(cell)
+                if s.key == "reward":
+                    zeros = np.zeros((batch, case["constructor"]["n_units"]), dtype=self.dt)
+                    if after["reward"].shape != zeros.shape or \
+                            after["reward"].tobytes() != zeros.tobytes():
+                        differs["reward"] = R_REWARD
+                        reference["reward"] = self.enc(after["reward"])
+                        self.put(cell, {"reward": zeros})
+                        after = self.state(cell)
                 if s.param is not None:
                     ours, reasons = self.ours_after_reset(case, before, after, batch)
                     for c, why in reasons.items():
@@ -250,6 +274,15 @@ class FamilyGenerator:
                 last_set = {c: v for c, v in last_set.items() if c == s.param}
             else:
                 raise ValueError(kind)
+            if kind == "advance" and case.get("ours_after_advance"):
+                # A documented difference the case demonstrates: ngc-cells' own value.
+                ours, why = case["ours_after_advance"](np, self.dt, before, after)
+                for c, v in ours.items():
+                    if v.tobytes() != after[c].tobytes():
+                        differs[c] = why
+                        reference[c] = self.enc(after[c])
+                self.put(cell, ours)
+                after = self.state(cell)
             if kind == "advance":
                 for c in s.compartments:
                     if c in ("target", s.param, "modulator", "mu", "shift", "reward", "j_td") \

@@ -35,7 +35,8 @@ module NgcCells
 using Libdl: Libdl
 using Preferences: load_preference, set_preferences!, delete_preferences!
 
-export Cell, BernoulliErrorCell, NgcError, bind!, unbind!, isbound, setvalues!, getvalues,
+export Cell, BernoulliErrorCell, GaussianErrorCell, LaplacianErrorCell, RewardErrorCell,
+       evolve!, setshaped!, NgcError, bind!, unbind!, isbound, setvalues!, getvalues,
        getvalues!, advance!, reset!, batched_reset!, loss, batch_size, n_units, compartments,
        compartment_len, compartment_dims, celltype, cellname, metadata_json
 
@@ -282,10 +283,6 @@ end
 BernoulliErrorCell(f::Function, args...; kwargs...) =
     with_cell(f, BernoulliErrorCell(args...; kwargs...))
 
-#= FAMILY: the graded family's constructors, evolve! and setshaped!. Switched on when
-   include/ngc_cells.h declares them: delete these three lines and the last line of the
-   block, and add the names to the export list.
-
 """
     GaussianErrorCell(name, n_units; batch_size=1, sigma=1.0, shape=nothing, dtype=Float32)
 
@@ -351,6 +348,10 @@ end
 RewardErrorCell(f::Function, args...; kwargs...) =
     with_cell(f, RewardErrorCell(args...; kwargs...))
 
+
+#= RATECELL: switched on when include/ngc_cells.h declares ngc_rate_cell_new: delete
+   this line and the last line of the block, and add RateCell to the export list.
+
 """
     RateCell(name, n_units, tau_m; prior=("gaussian", 0.0), act_fx="identity",
              output_scale=1.0, threshold=("none", 0.0), integration_type="euler",
@@ -382,32 +383,6 @@ function RateCell(name::AbstractString, n_units::Integer, tau_m::Real;
 end
 
 RateCell(f::Function, args...; kwargs...) = with_cell(f, RateCell(args...; kwargs...))
-
-"ngc-learn's `evolve(t, dt)` (RewardErrorCell's end-of-episode update); does nothing for cells without one."
-function evolve!(cell::Cell, t::Real = 0.0, dt::Real = 1.0)
-    check(@ccall libngc().ngc_cell_evolve(cell::Ptr{Cvoid}, t::Cdouble, dt::Cdouble)::Cint)
-    return cell
-end
-
-"""
-    setshaped!(cell, compartment, a)
-
-Sets a compartment to `a` with `a`'s shape (rank 0 to 4), for compartments whose shape
-may change, e.g. a GaussianErrorCell's `"Sigma"`: a Julia array of size `(n, b)` is
-ngc-learn's `(b, n)`. `NGC_ERR_SHAPE_MISMATCH` when the shape does not fit.
-"""
-function setshaped!(cell::Cell, compartment::AbstractString, a::AbstractArray{<:Real})
-    T = eltype(cell)
-    values = a isa Array{T} ? a : Array{T}(a)
-    dims = Csize_t[reverse(size(values))...]   # ngc-learn's row-major dims
-    check(@ccall libngc().ngc_cell_set_shaped(cell::Ptr{Cvoid}, String(compartment)::Cstring,
-                                              values::Ptr{Cvoid}, dims::Ptr{Csize_t},
-                                              ndims(values)::Csize_t)::Cint)
-    return cell
-end
-
-setshaped!(cell::Cell, compartment::AbstractString, x::Real) =
-    setshaped!(cell, compartment, fill(x))
 =#
 
 # --- Binding (zero copy) ------------------------------------------------------------
@@ -543,7 +518,38 @@ function batched_reset!(cell::Cell, b::Integer)
     return cell
 end
 
-"The log-likelihood `L` of the last step (nats, summed over every element), a `Float64`."
+"ngc-learn's `evolve(t, dt)` (RewardErrorCell's end-of-episode update); does nothing for cells without one."
+function evolve!(cell::Cell, t::Real = 0.0, dt::Real = 1.0)
+    check(@ccall libngc().ngc_cell_evolve(cell::Ptr{Cvoid}, t::Cdouble, dt::Cdouble)::Cint)
+    return cell
+end
+
+"""
+    setshaped!(cell, compartment, a)
+
+Copies `a` into a compartment with `a`'s shape (rank 0 to 4; a Julia array of size
+`(n, b)` is ngc-learn's `(b, n)`). A parameter (a GaussianErrorCell's `"Sigma"`, a
+LaplacianErrorCell's `"Scale"`) takes any shape that broadcasts against the cell's;
+any other compartment only its current shape. `NGC_ERR_SHAPE_MISMATCH` otherwise, and
+nothing changes.
+"""
+function setshaped!(cell::Cell, compartment::AbstractString, a::AbstractArray{<:Real})
+    T = eltype(cell)
+    values = a isa Array{T} ? a : Array{T}(a)
+    dims = Csize_t[reverse(size(values))...]   # ngc-learn's row-major dims
+    check(@ccall libngc().ngc_cell_set_shaped(cell::Ptr{Cvoid}, String(compartment)::Cstring,
+                                              values::Ptr{Cvoid}, dims::Ptr{Csize_t},
+                                              ndims(values)::Csize_t)::Cint)
+    return cell
+end
+
+setshaped!(cell::Cell, compartment::AbstractString, x::Real) =
+    setshaped!(cell, compartment, fill(x))
+
+"""
+The log-likelihood `L` of the last step (nats, summed over every element), a `Float64`.
+`NGC_ERR_NOT_SUPPORTED` where `L` is not one element (read it with `getvalues`).
+"""
 function loss(cell::Cell)
     out = Ref{Cdouble}(0.0)
     check(@ccall libngc().ngc_cell_loss(cell::Ptr{Cvoid}, out::Ptr{Cdouble})::Cint)

@@ -129,6 +129,24 @@ matches(x, ref) = abs(x - ref) <= 1.0f-3 + 1.0f-5 * abs(ref)
         end
     end
 
+    @testset "evolve! and setshaped!" begin
+        BernoulliErrorCell("z", 3; batch_size = 2) do cell
+            setshaped!(cell, "p", fill(0.5f0, 3, 2))            # ngc-learn's (2, 3): its shape
+            @test getvalues(cell, "p") == fill(0.5f0, 3, 2)
+            err = try
+                setshaped!(cell, "p", zeros(Float32, 2, 3))     # (3, 2): not p's shape
+                nothing
+            catch e
+                e
+            end
+            @test err isa NgcError && err.status == NgcCells.NGC_ERR_SHAPE_MISMATCH
+            @test_throws NgcError setshaped!(cell, "p", zeros(Float32, 6))
+            @test getvalues(cell, "p") == fill(0.5f0, 3, 2)      # all or nothing
+            @test evolve!(cell) === cell                          # no evolve step: a no-op
+            @test getvalues(cell, "p") == fill(0.5f0, 3, 2)
+        end
+    end
+
     @testset "the model demo: logistic regression on the cell's dp" begin
         rng = MersenneTwister(0)
         n_in, n_out, B = 8, 4, 64

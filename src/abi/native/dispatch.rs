@@ -280,11 +280,19 @@ mod tests {
     /// error kernel of the family.
     #[test]
     fn instruction_set_copies_agree_bit_for_bit() {
-        use crate::core::cells::bernoulli;
+        use crate::core::cells::{bernoulli, gaussian, laplacian};
         assert!(!FAMILY.is_empty());
-        agree::<_, f32>(bernoulli::Kernel::<false>, false);
-        agree::<_, f32>(bernoulli::Kernel::<true>, false);
-        agree::<_, f64>(bernoulli::Kernel::<false>, false);
-        agree::<_, f64>(bernoulli::Kernel::<true>, false);
+        fn both<E: ErrorKernel>(k: E, param_each: bool) {
+            agree::<E, f32>(k, param_each);
+            agree::<E, f64>(k, param_each);
+        }
+        both(bernoulli::Kernel::<false>, false);
+        both(bernoulli::Kernel::<true>, false);
+        for each in [false, true] {
+            both(gaussian::Kernel::<false>, each);
+            both(gaussian::Kernel::<true>, each);
+            both(laplacian::Kernel::<false>, each);
+            both(laplacian::Kernel::<true>, each);
+        }
     }
 }

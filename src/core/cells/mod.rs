@@ -9,9 +9,17 @@
 use super::spec::CellSpec;
 
 pub mod bernoulli;
+pub mod gaussian;
+pub mod laplacian;
+pub mod reward;
 
 /// Every cell type, by its spec (for queries, docs and tests).
-pub const FAMILY: &[&CellSpec] = &[&bernoulli::SPEC];
+pub const FAMILY: &[&CellSpec] = &[
+    &bernoulli::SPEC,
+    &gaussian::SPEC,
+    &laplacian::SPEC,
+    &reward::SPEC,
+];
 
 /// The most compartments any cell type of [`FAMILY`] has: fixed-size tables
 /// (bindings, the slots lent to `advance`) are this long, so `advance`

@@ -1,0 +1,265 @@
+//! ngc-learn's `LaplacianErrorCell`.
+//!
+//! The reference (ngc-learn 3.2.3, `advance_state`; `dt` is not used):
+//!
+//! ```text
+//! s       = sign(target - shift)                   (-1, -0, +0, +1 or NaN)
+//! dshift  = (s / Scale) * modulator * mask         (s * (1/Scale) is the same number)
+//! dtarget = -(s / Scale) * modulator * mask
+//! dScale  = Scale * 0 + 1                          (no derivative is computed for Scale)
+//! L       = squeeze( -sum(|s|) * (1 / Scale) )     (minus the COUNT of elements where
+//!                                                   target != shift, over Scale; not the L1 distance)
+//! mask    = mask * 0 + 1                           ("eaten")
+//! ```
+//!
+//! `Scale` starts as shape `(1, 1)` holding the constructor's `scale`, may take
+//! any shape that broadcasts against the state shape, and is kept by the
+//! resets; `dScale` and `L` follow its shape. Unlike ngc-learn 3.2.3 (whose
+//! reset makes a 4-D cell 2-D), a reset keeps a 4-D cell 4-D.
+
+use crate::core::elementwise::{self, Broadcast, ErrorKernel};
+use crate::core::error::CellError;
+use crate::core::layout::Layout;
+use crate::core::metadata::json_number;
+use crate::core::platform::{Platform, Portable};
+use crate::core::real::Real;
+use crate::core::spec::{
+    slot_array, CellSpec, CellType, CompartmentSpec, Extent, Hyper, Role, Shapes, Slot,
+};
+use crate::core::workspace::Workspace;
+use crate::core::Cell;
+
+/// The Laplacian error cell's compartments, with ngc-learn's names, rest values and labels.
+pub const COMPARTMENTS: [CompartmentSpec; 9] = [
+    CompartmentSpec::new("shift", c"shift", Role::Input, Extent::State, 0.0, "External input prediction value(s)")
+        .shown("Laplacian shift"),
+    CompartmentSpec::new("target", c"target", Role::Input, Extent::State, 0.0, "External input target signal value(s)")
+        .shown("Laplacian data/target variable"),
+    CompartmentSpec::new(
+        "Scale",
+        c"Scale",
+        Role::Parameter,
+        Extent::Param,
+        1.0,
+        "Scale; shape (1, 1) or any shape that broadcasts against the state; kept by the resets",
+    )
+    .shown("Laplacian scale"),
+    CompartmentSpec::new("modulator", c"modulator", Role::Input, Extent::State, 1.0, "External input modulatory/scaling signal(s)"),
+    CompartmentSpec::new(
+        "mask",
+        c"mask",
+        Role::ConsumedInput,
+        Extent::State,
+        1.0,
+        "External binary/gating mask applied to dshift and dtarget for one step; reset to ones by advance",
+    ),
+    CompartmentSpec::new("dshift", c"dshift", Role::Output, Extent::State, 0.0, "sign(target - shift) / Scale, times modulator and mask"),
+    CompartmentSpec::new("dtarget", c"dtarget", Role::Output, Extent::State, 0.0, "-sign(target - shift) / Scale, times modulator and mask"),
+    CompartmentSpec::new(
+        "dScale",
+        c"dScale",
+        Role::Output,
+        Extent::Param,
+        0.0,
+        "Ones of Scale's shape after advance (ngc-learn computes no derivative for Scale)",
+    ),
+    CompartmentSpec::new(
+        "L",
+        c"L",
+        Role::Output,
+        Extent::ParamSqueezed,
+        0.0,
+        "Minus the number of elements where target != shift, over Scale (ngc-learn's L; not masked or modulated); Scale's shape, squeezed",
+    )
+    .shown("Laplacian Log likelihood")
+    .units("nats"),
+];
+
+/// The Laplacian error cell type.
+pub static SPEC: CellSpec = CellSpec {
+    type_name: "LaplacianErrorCell",
+    c_type_name: c"LaplacianErrorCell",
+    description:
+        "LaplacianErrorCell - computes mismatch/error signals at each time step t (between a \
+                  `target` and a prediction `shift`)",
+    dynamics: "s = sign(target - shift); dshift = s/Scale * modulator * mask; dtarget = -dshift; \
+               dScale = 1; L = -sum(|s|) / Scale; mask is reset to ones after each step",
+    takes_shape: true,
+    compartments: &COMPARTMENTS,
+};
+
+/// `jnp.sign`: -1, +1, or `x` itself for ±0 and NaN.
+#[inline(always)]
+fn sign<T: Real>(x: T) -> T {
+    if x > T::ZERO {
+        T::ONE
+    } else if x < T::ZERO {
+        -T::ONE
+    } else {
+        x
+    }
+}
+
+/// The element formula; `RECIP`: the parameter holds `1 / Scale`.
+#[derive(Clone, Copy, Debug)]
+pub struct Kernel<const RECIP: bool>;
+
+impl<const RECIP: bool> ErrorKernel for Kernel<RECIP> {
+    #[inline(always)]
+    fn element<T: Real, const F: bool>(&self, shift: T, _pre: T, x: T, scale: T) -> (T, T, T) {
+        let s = sign(x - shift);
+        let d = if RECIP { s * scale } else { s / scale };
+        (d, -d, s.abs())
+    }
+}
+
+/// ngc-learn's `LaplacianErrorCell` with its hyper-parameter, and its scratch space.
+#[derive(Debug)]
+pub struct Laplacian<T> {
+    /// The constructor's `scale`: `Scale`'s value at creation.
+    pub scale: f64,
+    broadcast: Broadcast<T>,
+}
+
+impl<T: Real> Laplacian<T> {
+    /// A cell type with `Scale` starting at `scale`.
+    pub fn new(scale: f64) -> Laplacian<T> {
+        Laplacian {
+            scale,
+            broadcast: Broadcast::default(),
+        }
+    }
+}
+
+impl<T: Real, P: Platform> CellType<T, P> for Laplacian<T> {
+    fn spec(&self) -> &'static CellSpec {
+        &SPEC
+    }
+
+    fn hyperparameters(&self) -> Vec<Hyper> {
+        vec![Hyper {
+            name: "scale",
+            json: json_number(self.scale),
+            description: "Initial value of Scale",
+        }]
+    }
+
+    fn rest(&self, idx: usize) -> f64 {
+        if idx == 2 {
+            self.scale
+        } else {
+            COMPARTMENTS[idx].rest
+        }
+    }
+
+    fn reshape(&mut self, shapes: &Shapes) -> Result<(), CellError> {
+        self.broadcast.reshape(shapes)
+    }
+
+    fn advance(
+        &mut self,
+        slots: &mut [Slot<'_, T>],
+        shapes: &Shapes,
+        ws: &mut Workspace<P>,
+        _dt: f64,
+    ) -> Result<(), CellError> {
+        let [shift, target, scale, modulator, mask, dshift, dtarget, dscale, loss] =
+            slot_array(slots, SPEC.type_name)?;
+        let scale = scale.as_slice();
+        let (param, recip) = self.broadcast.view(scale, shapes);
+        let (shift, target, modulator) =
+            (shift.as_slice(), target.as_slice(), modulator.as_slice());
+        let (mask, dshift, dtarget) = (mask.writable()?, dshift.writable()?, dtarget.writable()?);
+        let s = if recip {
+            elementwise::run(
+                Kernel::<true>,
+                ws,
+                shift,
+                target,
+                param,
+                modulator,
+                mask,
+                dshift,
+                dtarget,
+            )?
+        } else {
+            elementwise::run(
+                Kernel::<false>,
+                ws,
+                shift,
+                target,
+                param,
+                modulator,
+                mask,
+                dshift,
+                dtarget,
+            )?
+        };
+        let minus_s = -T::from_f64(s);
+        for ((l, d), &v) in loss
+            .writable()?
+            .iter_mut()
+            .zip(dscale.writable()?.iter_mut())
+            .zip(scale)
+        {
+            *l = minus_s * (T::ONE / v);
+            *d = v * T::ZERO + T::ONE;
+        }
+        Ok(())
+    }
+}
+
+/// Creates ngc-learn's `LaplacianErrorCell(name, n_units, batch_size, scale, shape)`
+/// on the portable platform.
+pub fn laplacian_error_cell<T: Real>(
+    name: &str,
+    n_units: usize,
+    batch_size: usize,
+    scale: f64,
+    shape: Option<[usize; 3]>,
+) -> Result<Cell<T>, CellError> {
+    laplacian_error_cell_on::<T, Portable>(name, n_units, batch_size, scale, shape)
+}
+
+/// [`laplacian_error_cell`] on platform `P`.
+pub fn laplacian_error_cell_on<T: Real, P: Platform>(
+    name: &str,
+    n_units: usize,
+    batch_size: usize,
+    scale: f64,
+    shape: Option<[usize; 3]>,
+) -> Result<Cell<T, P>, CellError> {
+    let layout = Layout::new(n_units, batch_size, shape)?;
+    Cell::new(name, Box::new(Laplacian::<T>::new(scale)), layout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn l_counts_the_unequal_elements() {
+        // ngc-learn's own test: one unit, L = -1.
+        let mut c = laplacian_error_cell::<f32>("e", 4, 1, 2.0, None).unwrap();
+        c.set("shift", &[0.0, 1.0, -0.0, f32::NAN]).unwrap();
+        c.set("target", &[3.0, 1.0, 0.0, 0.0]).unwrap();
+        c.advance(1.0).unwrap();
+        let d = c.get("dshift").unwrap();
+        assert_eq!(&d[..3], &[0.5, 0.0, 0.0]);
+        assert!(d[3].is_nan());
+        // |s| sums to 1 + 0 + 0 + NaN.
+        assert!(c.loss().unwrap().is_nan());
+        c.set("shift", &[0.0, 1.0, -0.0, 5.0]).unwrap();
+        c.advance(1.0).unwrap();
+        assert_eq!(c.loss().unwrap(), -1.0); // two unequal elements over Scale 2
+    }
+
+    #[test]
+    fn a_4d_cell_stays_4d_after_reset() {
+        let mut c = laplacian_error_cell::<f64>("e", 1, 2, 1.0, Some([2, 2, 3])).unwrap();
+        c.reset().unwrap();
+        assert_eq!(c.view("dshift").unwrap().shape(), &[2, 2, 2, 3]);
+        c.batched_reset(3).unwrap();
+        assert_eq!(c.view("target").unwrap().shape(), &[3, 2, 2, 3]);
+    }
+}
