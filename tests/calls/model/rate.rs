@@ -514,11 +514,13 @@ fn row() -> Rate {
 }
 
 /// The family rows of this type.
-pub fn row_model(label: &str) -> Option<GenFn> {
-    match label {
-        "rate" => Some(|_| Some(Box::new(row()))),
-        _ => None,
-    }
+pub fn rows() -> Vec<Kind> {
+    vec![Kind {
+        label: "rate",
+        takes_shape: true,
+        new: None,
+        gen: |_| Some(Box::new(row())),
+    }]
 }
 
 /// A name drawn from `good`, NULL now and then, an invalid one rarely.
