@@ -8,9 +8,7 @@
 
 use ngc_cells::*;
 
-use super::{
-    comp, CellModel, CompSpec, Computed, Extent, GenFn, Kind, NewArgs, Role, State, Tol, R,
-};
+use super::{comp, CellModel, CompSpec, Computed, Extent, Kind, NewArgs, Role, State, Tol, R};
 
 const COMPS: &[CompSpec] = &[
     comp(c"j", 0.0, Extent::State, Role::Input),
