@@ -101,33 +101,73 @@ unsafe fn bernoulli_logits(
     unsafe { ngc_bernoulli_error_cell_new(name, n, batch, true, shape, dtype, out) }
 }
 
-// Switched on as their constructors land on main (prototypes in include/ngc_cells.h):
-//
-// unsafe fn gaussian(name: *const c_char, n: usize, batch: usize, shape: *const usize,
-//                    dtype: NgcDtype, out: *mut *mut NgcCell) -> NgcStatus {
-//     // SAFETY: forwarded as the caller gave them.
-//     unsafe { ngc_gaussian_error_cell_new(name, n, batch, 0.5, shape, dtype, out) }
-// }
-// unsafe fn laplacian(name: *const c_char, n: usize, batch: usize, shape: *const usize,
-//                     dtype: NgcDtype, out: *mut *mut NgcCell) -> NgcStatus {
-//     // SAFETY: forwarded as the caller gave them.
-//     unsafe { ngc_laplacian_error_cell_new(name, n, batch, 0.5, shape, dtype, out) }
-// }
-// unsafe fn reward(name: *const c_char, n: usize, batch: usize, shape: *const usize,
-//                  dtype: NgcDtype, out: *mut *mut NgcCell) -> NgcStatus {
-//     assert!(shape.is_null(), "RewardErrorCell takes no shape");
-//     // SAFETY: forwarded as the caller gave them.
-//     unsafe { ngc_reward_error_cell_new(name, n, batch, 0.1, 10, true, dtype, out) }
-// }
-// unsafe fn rate(name: *const c_char, n: usize, batch: usize, shape: *const usize,
-//                dtype: NgcDtype, out: *mut *mut NgcCell) -> NgcStatus {
-//     // SAFETY: forwarded as the caller gave them.
-//     unsafe {
-//         ngc_rate_cell_new(name, n, batch, 10.0, c"gaussian".as_ptr(), 0.1, c"tanh".as_ptr(),
-//                           1.0, c"none".as_ptr(), 0.0, c"euler".as_ptr(), 1.0, true,
-//                           shape, dtype, out)
-//     }
-// }
+unsafe fn gaussian(
+    name: *const c_char,
+    n: usize,
+    batch: usize,
+    shape: *const usize,
+    dtype: NgcDtype,
+    out: *mut *mut NgcCell,
+) -> NgcStatus {
+    // SAFETY: forwarded as the caller gave them.
+    unsafe { ngc_gaussian_error_cell_new(name, n, batch, 0.5, shape, dtype, out) }
+}
+
+unsafe fn laplacian(
+    name: *const c_char,
+    n: usize,
+    batch: usize,
+    shape: *const usize,
+    dtype: NgcDtype,
+    out: *mut *mut NgcCell,
+) -> NgcStatus {
+    // SAFETY: forwarded as the caller gave them.
+    unsafe { ngc_laplacian_error_cell_new(name, n, batch, 0.5, shape, dtype, out) }
+}
+
+unsafe fn reward(
+    name: *const c_char,
+    n: usize,
+    batch: usize,
+    shape: *const usize,
+    dtype: NgcDtype,
+    out: *mut *mut NgcCell,
+) -> NgcStatus {
+    assert!(shape.is_null(), "RewardErrorCell takes no shape");
+    // SAFETY: forwarded as the caller gave them.
+    unsafe { ngc_reward_error_cell_new(name, n, batch, 0.1, 10, true, dtype, out) }
+}
+
+unsafe fn rate(
+    name: *const c_char,
+    n: usize,
+    batch: usize,
+    shape: *const usize,
+    dtype: NgcDtype,
+    out: *mut *mut NgcCell,
+) -> NgcStatus {
+    // SAFETY: forwarded as the caller gave them.
+    unsafe {
+        ngc_rate_cell_new(
+            name,
+            n,
+            batch,
+            10.0,
+            c"gaussian".as_ptr(),
+            0.1,
+            c"tanh".as_ptr(),
+            1.0,
+            c"none".as_ptr(),
+            0.0,
+            c"euler".as_ptr(),
+            1.0,
+            true,
+            shape,
+            dtype,
+            out,
+        )
+    }
+}
 
 const BERNOULLI_COMPARTMENTS: &[&str] = &["p", "target", "modulator", "mask", "L", "dp", "dtarget"];
 const BERNOULLI_OUTPUTS: &[&str] = &["mask", "L", "dp", "dtarget"];
@@ -169,69 +209,95 @@ pub const FAMILY: &[Row] = &[
         takes_shape: true,
         has_evolve: false,
     },
-    // Row {
-    //     label: "gaussian",
-    //     type_name: "GaussianErrorCell",
-    //     new: gaussian,
-    //     c_new: "ngc_gaussian_error_cell_new(name, n_units, batch_size, 0.5, shape, dtype, out)",
-    //     compartments: &["mu", "target", "Sigma", "modulator", "mask", "dmu", "dtarget", "dSigma", "L"],
-    //     inputs: &[
-    //         input("mu", Draw::Uniform(-3.0, 3.0)),
-    //         input("target", Draw::Uniform(-3.0, 3.0)),
-    //         input("modulator", Draw::Uniform(0.0, 2.0)),
-    //         input("mask", Draw::Binary(0.8)),
-    //     ],
-    //     outputs: &["mask", "dmu", "dtarget", "dSigma", "L"],
-    //     has_loss: true,
-    //     takes_shape: true,
-    //     has_evolve: false,
-    // },
-    // Row {
-    //     label: "laplacian",
-    //     type_name: "LaplacianErrorCell",
-    //     new: laplacian,
-    //     c_new: "ngc_laplacian_error_cell_new(name, n_units, batch_size, 0.5, shape, dtype, out)",
-    //     compartments: &["shift", "target", "Scale", "modulator", "mask", "dshift", "dtarget", "dScale", "L"],
-    //     inputs: &[
-    //         input("shift", Draw::Uniform(-3.0, 3.0)),
-    //         input("target", Draw::Uniform(-3.0, 3.0)),
-    //         input("modulator", Draw::Uniform(0.0, 2.0)),
-    //         input("mask", Draw::Binary(0.8)),
-    //     ],
-    //     outputs: &["mask", "dshift", "dtarget", "dScale", "L"],
-    //     has_loss: true,
-    //     takes_shape: true,
-    //     has_evolve: false,
-    // },
-    // Row {
-    //     label: "reward",
-    //     type_name: "RewardErrorCell",
-    //     new: reward,
-    //     c_new: "ngc_reward_error_cell_new(name, n_units, batch_size, 0.1, 10, true, dtype, out)",
-    //     compartments: &["reward", "mu", "rpe", "accum_reward", "n_ep_steps"],
-    //     inputs: &[input("reward", Draw::Uniform(-1.0, 1.0)), input("mu", Draw::Uniform(-1.0, 1.0))],
-    //     outputs: &["mu", "rpe", "accum_reward", "n_ep_steps"],
-    //     has_loss: false,
-    //     takes_shape: false,
-    //     has_evolve: true,
-    // },
-    // Row {
-    //     label: "rate",
-    //     type_name: "RateCell",
-    //     new: rate,
-    //     c_new: "ngc_rate_cell_new(name, n_units, batch_size, 10.0, \"gaussian\", 0.1, \"tanh\", 1.0, \
-    //             \"none\", 0.0, \"euler\", 1.0, true, shape, dtype, out)",
-    //     compartments: &["j", "j_td", "z", "zF"],
-    //     inputs: &[
-    //         input("j", Draw::Uniform(-2.0, 2.0)),
-    //         input("j_td", Draw::Uniform(-2.0, 2.0)),
-    //         input("z", Draw::Uniform(-1.0, 1.0)),
-    //     ],
-    //     outputs: &["j", "z", "zF"],
-    //     has_loss: false,
-    //     takes_shape: true,
-    //     has_evolve: false,
-    // },
+    Row {
+        label: "gaussian",
+        type_name: "GaussianErrorCell",
+        new: gaussian,
+        c_new: "ngc_gaussian_error_cell_new(name, n_units, batch_size, 0.5, shape, dtype, out)",
+        compartments: &[
+            "mu",
+            "target",
+            "Sigma",
+            "modulator",
+            "mask",
+            "dmu",
+            "dtarget",
+            "dSigma",
+            "L",
+        ],
+        inputs: &[
+            input("mu", Draw::Uniform(-3.0, 3.0)),
+            input("target", Draw::Uniform(-3.0, 3.0)),
+            input("Sigma", Draw::Uniform(0.25, 2.0)),
+            input("modulator", Draw::Uniform(0.0, 2.0)),
+            input("mask", Draw::Binary(0.8)),
+        ],
+        outputs: &["mask", "dmu", "dtarget", "dSigma", "L"],
+        has_loss: true,
+        takes_shape: true,
+        has_evolve: false,
+    },
+    Row {
+        label: "laplacian",
+        type_name: "LaplacianErrorCell",
+        new: laplacian,
+        c_new: "ngc_laplacian_error_cell_new(name, n_units, batch_size, 0.5, shape, dtype, out)",
+        compartments: &[
+            "shift",
+            "target",
+            "Scale",
+            "modulator",
+            "mask",
+            "dshift",
+            "dtarget",
+            "dScale",
+            "L",
+        ],
+        inputs: &[
+            input("shift", Draw::Uniform(-3.0, 3.0)),
+            input("target", Draw::Uniform(-3.0, 3.0)),
+            input("Scale", Draw::Uniform(0.25, 2.0)),
+            input("modulator", Draw::Uniform(0.0, 2.0)),
+            input("mask", Draw::Binary(0.8)),
+        ],
+        outputs: &["mask", "dshift", "dtarget", "dScale", "L"],
+        has_loss: true,
+        takes_shape: true,
+        has_evolve: false,
+    },
+    Row {
+        label: "reward",
+        type_name: "RewardErrorCell",
+        new: reward,
+        c_new: "ngc_reward_error_cell_new(name, n_units, batch_size, 0.1, 10, true, dtype, out)",
+        compartments: &["mu", "reward", "rpe", "accum_reward", "n_ep_steps"],
+        inputs: &[
+            input("reward", Draw::Uniform(-1.0, 1.0)),
+            input("mu", Draw::Uniform(-1.0, 1.0)),
+        ],
+        outputs: &["mu", "rpe", "accum_reward", "n_ep_steps"],
+        has_loss: false,
+        takes_shape: false,
+        has_evolve: true,
+    },
+    Row {
+        label: "rate",
+        type_name: "RateCell",
+        new: rate,
+        c_new:
+            "ngc_rate_cell_new(name, n_units, batch_size, 10.0, \"gaussian\", 0.1, \"tanh\", 1.0, \
+                \"none\", 0.0, \"euler\", 1.0, true, shape, dtype, out)",
+        compartments: &["j", "j_td", "z", "zF"],
+        inputs: &[
+            input("j", Draw::Uniform(-2.0, 2.0)),
+            input("j_td", Draw::Uniform(-2.0, 2.0)),
+            input("z", Draw::Uniform(-1.0, 1.0)),
+        ],
+        outputs: &["j", "z", "zF"],
+        has_loss: false,
+        takes_shape: true,
+        has_evolve: false,
+    },
 ];
 
 /// Both dtypes.
