@@ -524,3 +524,62 @@ impl<T: Real> Broadcast<T> {
         }
     }
 }
+
+/// The whole `advance` of an error cell with a broadcasting parameter
+/// (ngc-learn's Gaussian and Laplacian cells), whose nine compartments are, in
+/// this order: prediction, `target`, the parameter, `modulator`, `mask`, the
+/// derivatives with respect to the prediction and the target, the parameter's
+/// "derivative", `L`.
+///
+/// Runs `divide` (a kernel dividing by the parameter) or `multiply` (the same
+/// formula multiplying by its reciprocal, for a broadcast parameter, as XLA
+/// does), then writes `L_i = (-S) * (scale / param_i)` with `S` the summed
+/// terms, and ones into the parameter's derivative (ngc-learn computes none).
+#[allow(clippy::too_many_arguments)]
+pub fn advance_param<KD, KM, T, P>(
+    divide: KD,
+    multiply: KM,
+    scale: f64,
+    broadcast: &mut Broadcast<T>,
+    cell: &str,
+    slots: &mut [super::spec::Slot<'_, T>],
+    shapes: &super::spec::Shapes,
+    ws: &mut super::workspace::Workspace<P>,
+) -> Result<(), super::error::CellError>
+where
+    KD: ErrorKernel,
+    KM: ErrorKernel,
+    T: Real,
+    P: super::platform::Platform,
+{
+    let [pred, target, param, modulator, mask, d_pred, d_target, d_param, loss] =
+        super::spec::slot_array(slots, cell)?;
+    let param = param.as_slice();
+    let (each, reciprocal) = broadcast.view(param, shapes);
+    let (pred, target, modulator) = (pred.as_slice(), target.as_slice(), modulator.unless_rest());
+    let (mask, d_pred, d_target) = (
+        mask.unless_rest_mut()?,
+        d_pred.writable()?,
+        d_target.writable()?,
+    );
+    let s = if reciprocal {
+        run(
+            multiply, ws, pred, target, each, modulator, mask, d_pred, d_target,
+        )?
+    } else {
+        run(
+            divide, ws, pred, target, each, modulator, mask, d_pred, d_target,
+        )?
+    };
+    let minus_s = -T::from_f64(s);
+    let scale = T::from_f64(scale);
+    let outs = loss
+        .writable()?
+        .iter_mut()
+        .zip(d_param.writable()?.iter_mut());
+    for ((l, d), &v) in outs.zip(param) {
+        *l = minus_s * (scale / v);
+        *d = v * T::ZERO + T::ONE;
+    }
+    Ok(())
+}
