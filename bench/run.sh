@@ -10,6 +10,11 @@
 #    makes it on first use),
 # 4. writes bench/out/results.tsv, bench/out/table.md and bench/out/ns_per_element.png.
 #
+# Two more measurements, each its own script, each interleaving what it compares
+# in one run (and taking --before LIBDIR to compare with another build):
+#   bench/threads_busy.sh  1 vs 2 threads, idle and with a competing busy process
+#   bench/f64_ratio.sh     f64 against f32 at 784 / 1e5 / 1e6 elements
+#
 # About 5 minutes on 2 cores. Numbers taken while other programs run are noisy:
 # check `uptime` first. Set NGC_BENCH_PYTHON to use another interpreter with
 # ngclearn==3.2.3, ngcsimlib==3.1.1, jax and matplotlib.

@@ -35,16 +35,19 @@ while [ $# -gt 0 ]; do
         *) echo "usage: $0 [--before LIBDIR] [--advances N] [--rounds R] [-- ARGS]" >&2; exit 2 ;;
     esac
 done
-if [ -n "$before" ] && [ ! -f "$before/libngc_cells.so" ]; then
-    echo "no libngc_cells.so in $before" >&2
-    exit 2
-fi
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 (cd "$root" && cargo build --release --quiet)
 after="$root/target/release"
 cc -O2 -std=c11 -Wall -I"$root/include" "$here/c/threads_busy.c" -o "$out/threads_busy" \
     -L"$after" -lngc_cells -Wl,-rpath,"$after"
+
+# The program loads the library by its soname (libngc_cells.so.<major>.<minor>):
+# make sure LD_LIBRARY_PATH=$before really picks the other build.
+if [ -n "$before" ] && ! LD_LIBRARY_PATH="$before" ldd "$out/threads_busy" | grep -q "$before/"; then
+    echo "$before does not provide $(readelf -d "$out/threads_busy" | grep -o 'libngc_cells[^]]*')" >&2
+    exit 2
+fi
 
 busy_pid=""
 stop_busy() {

@@ -2,7 +2,9 @@
 //
 // It adds no behaviour of its own: every member calls one C function (or two, to
 // size a buffer) and turns a status other than NGC_OK into an ngc::Error that
-// carries the status and the library's message. What the C header says about
+// carries the status and the library's message. (The one check of its own:
+// set_shaped, whose C function takes untyped values, refuses values of the other
+// dtype and a vector whose size is not the dims' product, as ngc::Error too.) What the C header says about
 // ownership, bound buffers, threads and layout holds unchanged.
 //
 //   ngc::Cell cell = ngc::Cell::bernoulli_error("z0", 1);   // 1 unit, batch 1, float32
@@ -22,6 +24,9 @@
 // - float overloads call the _f32 functions and double overloads the _f64 ones, so a
 //   buffer of the wrong type for the cell's dtype is an ngc::Error
 //   (NGC_ERR_DTYPE_MISMATCH), as in C.
+// - One static factory per cell type (bernoulli_error, gaussian_error, laplacian_error,
+//   reward_error); every other member works on any type. set_shaped() gives a
+//   compartment new dims (a per-unit Sigma, say), row-major as in ngc-learn.
 //
 // Compile with -std=c++17 (or later) and link as for C (-lngc_cells, or the static
 // library plus rustc's native-static-libs).
@@ -98,6 +103,46 @@ class Cell {
         check(ngc_bernoulli_error_cell_new(name.c_str(), n_units, batch_size, input_logits,
                                            shape ? shape->data() : nullptr,
                                            static_cast<NgcDtype>(dtype), &cell));
+        return Cell(cell);
+    }
+
+    /// ngc-learn's GaussianErrorCell(name, n_units, batch_size, sigma, shape), as
+    /// ngc_gaussian_error_cell_new. `sigma` is the variance itself (not squared): the
+    /// compartment "Sigma" starts as shape (1, 1) holding it; set_shaped("Sigma", ...)
+    /// gives it a per-unit, per-sample, full or 0-d shape.
+    static Cell gaussian_error(const std::string &name, std::size_t n_units,
+                               std::size_t batch_size = 1, double sigma = 1.0,
+                               Dtype dtype = Dtype::F32,
+                               const std::optional<std::array<std::size_t, 3>> &shape = std::nullopt) {
+        NgcCell *cell = nullptr;
+        check(ngc_gaussian_error_cell_new(name.c_str(), n_units, batch_size, sigma,
+                                          shape ? shape->data() : nullptr,
+                                          static_cast<NgcDtype>(dtype), &cell));
+        return Cell(cell);
+    }
+
+    /// ngc-learn's LaplacianErrorCell(name, n_units, batch_size, scale, shape), as
+    /// ngc_laplacian_error_cell_new ("Scale" starts as shape (1, 1) holding `scale`).
+    static Cell laplacian_error(const std::string &name, std::size_t n_units,
+                                std::size_t batch_size = 1, double scale = 1.0,
+                                Dtype dtype = Dtype::F32,
+                                const std::optional<std::array<std::size_t, 3>> &shape = std::nullopt) {
+        NgcCell *cell = nullptr;
+        check(ngc_laplacian_error_cell_new(name.c_str(), n_units, batch_size, scale,
+                                           shape ? shape->data() : nullptr,
+                                           static_cast<NgcDtype>(dtype), &cell));
+        return Cell(cell);
+    }
+
+    /// ngc-learn's RewardErrorCell(name, n_units, alpha, ema_window_len,
+    /// use_online_predictor, batch_size), as ngc_reward_error_cell_new (the arguments in
+    /// the C order). evolve() runs its end-of-episode update. No shape.
+    static Cell reward_error(const std::string &name, std::size_t n_units, std::size_t batch_size,
+                             double alpha, std::size_t ema_window_len = 10,
+                             bool use_online_predictor = true, Dtype dtype = Dtype::F32) {
+        NgcCell *cell = nullptr;
+        check(ngc_reward_error_cell_new(name.c_str(), n_units, batch_size, alpha, ema_window_len,
+                                        use_online_predictor, static_cast<NgcDtype>(dtype), &cell));
         return Cell(cell);
     }
 
@@ -180,15 +225,46 @@ class Cell {
         return v;
     }
 
+    /// ngc_cell_set_shaped: new dims (row-major, as in ngc-learn; rank 0 to 4, {} for a
+    /// 0-d value) and prod(dims) values from `src`. A parameter ("Sigma", "Scale") takes
+    /// any shape that broadcasts against the state; dSigma/dScale and L follow it. Any
+    /// other compartment takes only its current dims (NGC_ERR_SHAPE_MISMATCH otherwise).
+    /// The C function takes untyped values, so the wrapper checks the cell's dtype first:
+    /// float values for a float64 cell (or the reverse) are NGC_ERR_DTYPE_MISMATCH.
+    void set_shaped(const std::string &name, const float *src, const std::vector<std::size_t> &dims) {
+        require_dtype(NGC_DTYPE_F32);
+        check(ngc_cell_set_shaped(cell_, name.c_str(), src, dims.data(), dims.size()));
+    }
+    void set_shaped(const std::string &name, const double *src, const std::vector<std::size_t> &dims) {
+        require_dtype(NGC_DTYPE_F64);
+        check(ngc_cell_set_shaped(cell_, name.c_str(), src, dims.data(), dims.size()));
+    }
+    /// The vector must hold exactly prod(dims) values (NGC_ERR_LENGTH_MISMATCH otherwise):
+    /// set_shaped("Sigma", std::vector<float>{1, 2, 4}, {1, 3}) gives a per-unit Sigma.
+    void set_shaped(const std::string &name, const std::vector<float> &v, const std::vector<std::size_t> &dims) {
+        require_count(v.size(), dims);
+        set_shaped(name, v.data(), dims);
+    }
+    void set_shaped(const std::string &name, const std::vector<double> &v, const std::vector<std::size_t> &dims) {
+        require_count(v.size(), dims);
+        set_shaped(name, v.data(), dims);
+    }
+
     // --- Dynamics ---------------------------------------------------------------------
 
-    /// ngc_cell_advance (this cell uses neither t nor dt, as in ngc-learn).
+    /// ngc_cell_advance: ngc-learn's advance_state(dt) (t is not used; the error cells do
+    /// not use dt either).
     void advance(double t = 0.0, double dt = 1.0) { check(ngc_cell_advance(cell_, t, dt)); }
+    /// ngc_cell_evolve: ngc-learn's evolve(dt) (RewardErrorCell's end-of-episode update);
+    /// does nothing for a type without one.
+    void evolve(double t = 0.0, double dt = 1.0) { check(ngc_cell_evolve(cell_, t, dt)); }
     /// ngc_cell_reset: rest values at the constructor's batch size.
     void reset() { check(ngc_cell_reset(cell_)); }
     /// ngc_cell_batched_reset: rest values at batch size `batch_size`.
     void batched_reset(std::size_t batch_size) { check(ngc_cell_batched_reset(cell_, batch_size)); }
     /// ngc_cell_loss: the log-likelihood L of the last advance, as a double.
+    /// NGC_ERR_NOT_SUPPORTED for a cell without a one-element L (a Gaussian cell with a
+    /// per-unit Sigma, a RewardErrorCell): read get<float>("L") then.
     double loss() const {
         double l = 0.0;
         check(ngc_cell_loss(cell_, &l));
@@ -219,7 +295,7 @@ class Cell {
         check(ngc_cell_n_units(cell_, &n));
         return n;
     }
-    /// "BernoulliErrorCell" (ngc_cell_type).
+    /// ngc-learn's class name, "BernoulliErrorCell", "GaussianErrorCell", ... (ngc_cell_type).
     std::string type() const {
         const char *t = nullptr;
         check(ngc_cell_type(cell_, &t));
@@ -229,7 +305,8 @@ class Cell {
     std::string name() const { return text(&ngc_cell_name); }
     /// ngc-learn's help(), corrected, as one line of JSON (ngc_cell_metadata_json).
     std::string metadata_json() const { return text(&ngc_cell_metadata_json); }
-    /// The compartments' names in the library's order (p, target, modulator, mask, L, dp, dtarget).
+    /// The compartments' names in the library's order (for a BernoulliErrorCell: p, target,
+    /// modulator, mask, L, dp, dtarget; each constructor in ngc_cells.h lists its type's).
     std::vector<std::string> compartment_names() const {
         std::size_t count = 0;
         check(ngc_cell_compartment_count(cell_, &count));
@@ -242,13 +319,14 @@ class Cell {
         }
         return names;
     }
-    /// ngc_cell_compartment_len: batch x prod(shape), 1 for L.
+    /// ngc_cell_compartment_len: the product of the compartment's dims (1 for a scalar L).
     std::size_t compartment_len(const std::string &name) const {
         std::size_t len = 0;
         check(ngc_cell_compartment_len(cell_, name.c_str(), &len));
         return len;
     }
-    /// ngc_cell_compartment_dims: {batch, n_units}, {batch, H, W, C}, or {} for L (row-major).
+    /// ngc_cell_compartment_dims, row-major as in ngc-learn: {batch, n_units},
+    /// {batch, H, W, C}, {} for a scalar L, a parameter's own dims ({1, 1}, {n_units}, ...).
     std::vector<std::size_t> compartment_dims(const std::string &name) const {
         std::array<std::size_t, 4> dims{};
         std::size_t ndim = 0;
@@ -257,6 +335,35 @@ class Cell {
     }
 
   private:
+    // set_shaped's C function is untyped: refuse values of the other dtype here (a NULL
+    // handle is left to the C call, which reports it).
+    void require_dtype(NgcDtype want) const {
+        if (cell_ == nullptr) return;
+        NgcDtype have = 0;
+        check(ngc_cell_dtype(cell_, &have));
+        if (have != want)
+            throw Error(NGC_ERR_DTYPE_MISMATCH,
+                        std::string("ngc::Cell::set_shaped: the cell computes in ") +
+                            (have == NGC_DTYPE_F32 ? "float32" : "float64") + ", but " +
+                            (want == NGC_DTYPE_F32 ? "float32" : "float64") + " data was given");
+    }
+
+    // A vector given to set_shaped must hold exactly prod(dims) values (a zero dim is
+    // left to the C call, which refuses it with NGC_ERR_ZERO_SIZE).
+    static void require_count(std::size_t have, const std::vector<std::size_t> &dims) {
+        std::size_t want = 1;
+        for (std::size_t d : dims) {
+            if (d == 0) return;
+            if (want > static_cast<std::size_t>(-1) / d)
+                throw Error(NGC_ERR_SIZE_OVERFLOW, "ngc::Cell::set_shaped: the dims' product overflows");
+            want *= d;
+        }
+        if (have != want)
+            throw Error(NGC_ERR_LENGTH_MISMATCH, "ngc::Cell::set_shaped: the vector holds " +
+                                                     std::to_string(have) + " values, the dims " +
+                                                     std::to_string(want));
+    }
+
     using TextFn = NgcStatus (*)(const NgcCell *, char *, std::size_t, std::size_t *);
 
     // Size query, then the copy (the snprintf-style protocol of the C header).

@@ -1,6 +1,8 @@
 //! The header-only C++17 wrapper (`include/ngc_cells.hpp`) and the C++ examples,
 //! compiled with strict warnings, linked against the static and shared library, run,
-//! their values asserted (including the exception path).
+//! their values asserted (including the exception path), every cell type's factory
+//! (ngc-learn's Gaussian lesson, a per-unit Sigma, Laplacian counts, Reward's rpe and
+//! evolve), `set_shaped` and `evolve`.
 
 mod common;
 
@@ -32,7 +34,7 @@ fn cpp_wrapper_tests_pass_linked_static_and_shared() {
             .next()
             .and_then(|w| w.parse().ok())
             .unwrap_or(0);
-        assert!(passed >= 55, "{link:?}: only {passed} checks ran: {out}");
+        assert!(passed >= 150, "{link:?}: only {passed} checks ran: {out}");
     }
 }
 
@@ -99,4 +101,44 @@ fn readme_cpp_snippet_compiles_and_runs() {
         .and_then(|w| w.parse().ok())
         .unwrap_or_else(|| panic!("no dp= in {out}"));
     assert!((dp - 4.0 * s * (1.0 - s)).abs() < 1e-5, "{out}");
+}
+
+/// The cell types of the C header: each `ngc_<type>_cell_new` constructor's `<type>`
+/// (`bernoulli_error`, `gaussian_error`, ...).
+fn header_cell_types() -> Vec<String> {
+    let header = std::fs::read_to_string(root().join("include/ngc_cells.h")).unwrap();
+    let types: Vec<String> = header
+        .split("NgcStatus ngc_")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("_cell_new(").map(|(t, _)| t))
+        .filter(|t| t.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        types.contains(&"bernoulli_error".to_string()),
+        "no constructors found in the header: {types:?}"
+    );
+    types
+}
+
+#[test]
+fn the_wrapper_has_a_tested_factory_for_every_cell_type_of_the_header() {
+    let hpp = std::fs::read_to_string(root().join("include/ngc_cells.hpp")).unwrap();
+    let tests = std::fs::read_to_string(root().join("tests/cpp/test_hpp.cpp")).unwrap();
+    let mut missing = Vec::new();
+    for t in header_cell_types() {
+        if !hpp.contains(&format!("static Cell {t}("))
+            || !hpp.contains(&format!("ngc_{t}_cell_new("))
+        {
+            missing.push(format!(
+                "ngc::Cell::{t} (calling ngc_{t}_cell_new) in include/ngc_cells.hpp"
+            ));
+        }
+        if !tests.contains(&format!("ngc::Cell::{t}(")) {
+            missing.push(format!(
+                "a test of ngc::Cell::{t} in tests/cpp/test_hpp.cpp"
+            ));
+        }
+    }
+    assert!(missing.is_empty(), "missing: {missing:#?}");
 }

@@ -4,7 +4,7 @@
 //! family table (`tests/common/family.rs`).
 //!
 //! `CASES` is the source of truth for the table. Each case runs against a fresh
-//! fixture (three cells with bound buffers and non-rest values), and the test
+//! fixture (four cells with bound buffers and non-rest values), and the test
 //! checks the status, that the thread's last-error message names the function and
 //! says what went wrong, and that the cells and every caller buffer are
 //! bit-for-bit unchanged (except where the row says otherwise).
@@ -75,6 +75,10 @@ struct Fx {
     not_a_cell: RawBuf<u64>,
     /// 12 floats for the overlap boundary rows (nothing bound to them in the fixture).
     adj: RawBuf<f32>,
+    /// "gx": f32 GaussianErrorCell, n_units 4, batch 2, sigma 0.5; `Sigma` set to
+    /// shape (1, 4); `dSigma` bound to `dsbuf` (capacity 4); advanced once.
+    gauss: *mut NgcCell,
+    dsbuf: RawBuf<f32>,
 }
 
 macro_rules! ok {
@@ -114,6 +118,8 @@ impl Fx {
             s64: RawBuf::new(&[5.0; 16]),
             not_a_cell: RawBuf::new(&[0u64; 64]),
             adj: RawBuf::new(&[6.0; 12]),
+            gauss: new_gaussian("gx", 4, 2, 0.5),
+            dsbuf: RawBuf::new(&[-2.0; 4]),
         };
         // SAFETY: live handles; every bound buffer outlives its cell (Drop frees the
         // cells before the fields are dropped).
@@ -173,6 +179,28 @@ impl Fx {
                 3
             ));
             ok!(ngc_cell_advance(fx.plain, 0.0, 1.0));
+
+            let sigma = [0.5f32, 1.0, 2.0, 4.0];
+            ok!(ngc_cell_set_shaped(
+                fx.gauss,
+                c"Sigma".as_ptr(),
+                sigma.as_ptr().cast(),
+                [1usize, 4].as_ptr(),
+                2
+            ));
+            ok!(ngc_cell_bind_f32(
+                fx.gauss,
+                c"dSigma".as_ptr(),
+                fx.dsbuf.ptr,
+                4
+            ));
+            ok!(ngc_cell_set_f32(
+                fx.gauss,
+                c"target".as_ptr(),
+                [1.0f32, -1.0, 0.5, 2.0, 0.0, 1.0, 3.0, -2.0].as_ptr(),
+                8
+            ));
+            ok!(ngc_cell_advance(fx.gauss, 0.0, 1.0));
         }
         fx
     }
@@ -184,9 +212,10 @@ impl Fx {
             ("fx", self.cell),
             ("fx64", self.cell64),
             ("plain", self.plain),
+            ("gx", self.gauss),
         ] {
             out.push((format!("{label} shape"), cell_meta(cell)));
-            for i in 0..7 {
+            for i in 0..compartment_count(cell) {
                 let (name, values) = compartment_bits(cell, i);
                 out.push((format!("{label}.{name}"), values));
             }
@@ -200,6 +229,7 @@ impl Fx {
         out.push(("s64".into(), bits64(&self.s64)));
         out.push(("not_a_cell".into(), self.not_a_cell.to_vec()));
         out.push(("adj".into(), bits32(&self.adj)));
+        out.push(("dsbuf".into(), bits32(&self.dsbuf)));
         out
     }
 }
@@ -212,11 +242,38 @@ impl Drop for Fx {
             ngc_cell_free(self.cell);
             ngc_cell_free(self.cell64);
             ngc_cell_free(self.plain);
+            ngc_cell_free(self.gauss);
         }
     }
 }
 
-/// Batch size, threads, and for each compartment its length and whether it is bound.
+/// How many compartments the cell has.
+fn compartment_count(cell: *mut NgcCell) -> usize {
+    let mut n = 0usize;
+    // SAFETY: live handle, valid out pointer.
+    ok!(unsafe { ngc_cell_compartment_count(cell, &mut n) });
+    n
+}
+
+/// A float32 GaussianErrorCell.
+fn new_gaussian(name: &str, n: usize, batch: usize, sigma: f64) -> *mut NgcCell {
+    let mut out = ptr::null_mut();
+    // SAFETY: valid arguments.
+    ok!(unsafe {
+        ngc_gaussian_error_cell_new(
+            s(name).as_ptr(),
+            n,
+            batch,
+            sigma,
+            ptr::null(),
+            NGC_DTYPE_F32,
+            &mut out,
+        )
+    });
+    out
+}
+
+/// Batch size, threads, and for each compartment its length, dims and whether it is bound.
 fn cell_meta(cell: *mut NgcCell) -> Vec<u64> {
     let (mut b, mut t) = (0usize, 0usize);
     // SAFETY: live handle, valid out pointers.
@@ -225,16 +282,25 @@ fn cell_meta(cell: *mut NgcCell) -> Vec<u64> {
         ok!(ngc_cell_threads(cell, &mut t));
     }
     let mut v = vec![b as u64, t as u64];
-    for i in 0..7 {
+    for i in 0..compartment_count(cell) {
         let mut name: *const c_char = ptr::null();
-        let (mut len, mut bound) = (0usize, false);
-        // SAFETY: live handle, valid out pointers; `name` is static.
+        let (mut len, mut bound, mut ndim) = (0usize, false, 0usize);
+        let mut dims = [0usize; 4];
+        // SAFETY: live handle, valid out pointers; `name` is static; dims holds 4.
         unsafe {
             ok!(ngc_cell_compartment_name(cell, i, &mut name));
             ok!(ngc_cell_compartment_len(cell, name, &mut len));
             ok!(ngc_cell_is_bound(cell, name, &mut bound));
+            ok!(ngc_cell_compartment_dims(
+                cell,
+                name,
+                dims.as_mut_ptr(),
+                4,
+                &mut ndim
+            ));
         }
-        v.extend([len as u64, u64::from(bound)]);
+        v.extend([len as u64, u64::from(bound), ndim as u64]);
+        v.extend(dims[..ndim].iter().map(|&d| d as u64));
     }
     v
 }
@@ -1188,6 +1254,89 @@ static CASES: &[Case] = &[
             assert_eq!(&text[..end], &full.as_bytes()[..end], "a prefix of the message");
             assert_eq!(end, 26, "every whole character that fits, no lone lead byte");
             assert!(text[end + 1..].iter().all(|&b| b == b'#'), "nothing past the NUL");
+            Some(st)
+        },
+    },
+    // ---- parameter shapes and the other cell types ----------------------------------
+    Case {
+        id: "M74",
+        misuse: "`ngc_cell_set_shaped` with dims that do not broadcast against the state",
+        call: "ngc_cell_set_shaped(gx, \"Sigma\", src, (size_t[]){3}, 1)",
+        gives: Gives::Status(NGC_ERR_SHAPE_MISMATCH),
+        message: Some("compartment 'Sigma': dims [3] do not broadcast against the state shape [2, 4]"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_set_shaped(fx.gauss, c"Sigma".as_ptr(), fx.s32.ptr.cast(), [3usize].as_ptr(), 1) }),
+    },
+    Case {
+        id: "M75",
+        misuse: "`ngc_cell_set_shaped` to a shape a bound buffer cannot hold",
+        call: "ngc_cell_set_shaped(gx, \"Sigma\", src, (size_t[]){2, 4}, 2) with \"dSigma\" bound to 4 floats",
+        gives: Gives::Status(NGC_ERR_CAPACITY_TOO_SMALL),
+        message: Some("dims [2, 4] give compartment 'dSigma' 8 elements, but its bound buffer holds 4; nothing was changed"),
+        changes: None,
+        prepare: None,
+        run: |fx| Some(unsafe { ngc_cell_set_shaped(fx.gauss, c"Sigma".as_ptr(), fx.s32.ptr.cast(), [2usize, 4].as_ptr(), 2) }),
+    },
+    Case {
+        id: "M76",
+        misuse: "`ngc_cell_loss` on a cell whose `L` is not one value",
+        call: "ngc_cell_loss(gx, &loss) with Sigma of shape (1, 4)",
+        gives: Gives::Status(NGC_ERR_NOT_SUPPORTED),
+        message: Some("GaussianErrorCell 'gx' has an L of 4 elements (shape [4]), not one value; read it with ngc_cell_get"),
+        changes: None,
+        prepare: None,
+        run: |fx| {
+            let mut l = 7.0f64;
+            let st = unsafe { ngc_cell_loss(fx.gauss, &mut l) };
+            assert_eq!(l, 7.0, "no output on failure");
+            Some(st)
+        },
+    },
+    Case {
+        id: "M77",
+        misuse: "`batched_reset` to a batch the kept parameter does not fit",
+        call: "ngc_cell_batched_reset(gx, 3) with Sigma of shape (2, 1)",
+        gives: Gives::Status(NGC_ERR_SHAPE_MISMATCH),
+        message: Some("compartment 'Sigma': dims [2, 1] do not broadcast against the state shape [3, 4]"),
+        changes: None,
+        prepare: Some(|fx| {
+            ok!(unsafe {
+                ngc_cell_set_shaped(fx.gauss, c"Sigma".as_ptr(), [1.0f32, 2.0].as_ptr().cast(), [2usize, 1].as_ptr(), 2)
+            });
+        }),
+        run: |fx| Some(unsafe { ngc_cell_batched_reset(fx.gauss, 3) }),
+    },
+    Case {
+        id: "M78",
+        misuse: "`ngc_cell_loss` on a cell without `L`",
+        call: "ngc_cell_loss(reward_cell, &loss)",
+        gives: Gives::Status(NGC_ERR_NOT_SUPPORTED),
+        message: Some("RewardErrorCell"),
+        changes: None,
+        prepare: None,
+        run: |_| {
+            let mut c = ptr::null_mut();
+            ok!(unsafe { ngc_reward_error_cell_new(c"r".as_ptr(), 2, 1, 0.1, 10, true, NGC_DTYPE_F32, &mut c) });
+            let mut l = 7.0f64;
+            let st = unsafe { ngc_cell_loss(c, &mut l) };
+            assert_eq!(l, 7.0, "no output on failure");
+            unsafe { ngc_cell_free(c) };
+            Some(st)
+        },
+    },
+    Case {
+        id: "M79",
+        misuse: "a zero moving-average window",
+        call: "ngc_reward_error_cell_new(\"r\", 2, 1, 0.1, 0, true, NGC_DTYPE_F32, &c)",
+        gives: Gives::Status(NGC_ERR_ZERO_SIZE),
+        message: Some("ema_window_len must be at least 1, got 0"),
+        changes: None,
+        prepare: None,
+        run: |_| {
+            let mut c = ptr::null_mut();
+            let st = unsafe { ngc_reward_error_cell_new(c"r".as_ptr(), 2, 1, 0.1, 0, true, NGC_DTYPE_F32, &mut c) };
+            assert!(c.is_null(), "a failed constructor wrote its output");
             Some(st)
         },
     },

@@ -1,8 +1,11 @@
 //! MATLAB and GNU Octave: the C MEX gateway (`examples/matlab/ngc_mex.c`) and the
-//! `BernoulliErrorCell` classdef, built with Octave's `mkoctfile --mex` and run by
-//! `octave-cli`: ngc-learn's test sequence, the error paths, stale and double frees,
-//! and the unloading of the gateway. Also: every `.m` file parses, and the header has
-//! nothing MATLAB's `loadlibrary` parser is known to reject.
+//! classdefs (`NgcCell` and one subclass per cell type), built with Octave's
+//! `mkoctfile --mex` and run by `octave-cli`: ngc-learn's test sequence, every cell
+//! type's values (the Gaussian lesson, per-unit and full Sigma through `set_shaped`,
+//! Laplacian counts, Reward's rpe and evolve), the error paths with the library's
+//! statuses, stale and double frees, and the unloading of the gateway. Also: every `.m`
+//! file parses, every cell type of the header has its gateway row and classdef, and the
+//! header has nothing MATLAB's `loadlibrary` parser is known to reject.
 //!
 //! Octave comes from Debian's `octave` and `liboctave-dev` (`.ci/apt-packages`; `.ci/run`
 //! installs them). Without them a developer's `cargo test` skips these tests and says so
@@ -109,7 +112,7 @@ fn octave_mex_gateway_passes_its_tests() {
         .next()
         .and_then(|w| w.parse().ok())
         .unwrap_or(0);
-    assert!(passed >= 60, "only {passed} checks: {so}");
+    assert!(passed >= 120, "only {passed} checks: {so}");
     // Unloading the gateway in the middle of the script freed the two live cells;
     // at exit none was left.
     assert!(se.contains("ngc_mex: freed 2 live cell(s) at exit"), "{se}");
@@ -187,15 +190,24 @@ fn every_matlab_file_parses() {
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "m"))
         .collect();
-    files.sort();
-    assert!(files.len() >= 5, "{files:?}");
+    // NgcCell.m last: Octave 7's __parse_file__ of the base class makes a later
+    // subclass's parse fail with "class not found: NgcCell" (loading the classes does not).
+    files.sort_by_key(|f| (f.ends_with("NgcCell.m"), f.clone()));
+    assert!(files.len() >= 9, "{files:?}");
     // loadlibrary_example.m cannot run in Octave (no loadlibrary); parsing it at least
     // catches syntax errors.
     let script: String = files
         .iter()
         .map(|f| format!("__parse_file__({});", quote(f)))
         .collect();
-    let out = octave(&matlab_dir(), &format!("{script} disp('all parsed')"));
+    // A subclass's file parses only when its superclass (NgcCell) is on the path.
+    let out = octave(
+        &matlab_dir(),
+        &format!(
+            "addpath({}); {script} disp('all parsed')",
+            quote(&matlab_dir())
+        ),
+    );
     let (so, se) = text(&out);
     assert!(
         out.status.success() && so.contains("all parsed"),
@@ -252,4 +264,55 @@ fn header_has_nothing_loadlibrary_rejects() {
             "the preprocessed header contains `{bad}`, which MATLAB's loadlibrary may reject:\n{ours}"
         );
     }
+}
+
+/// `gaussian_error` -> `GaussianErrorCell`: ngc-learn's class name of a constructor's type.
+fn class_name(t: &str) -> String {
+    let mut name: String = t
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    name.push_str("Cell");
+    name
+}
+
+#[test]
+fn every_cell_type_of_the_header_has_a_gateway_row_a_classdef_and_a_test() {
+    let header = std::fs::read_to_string(root().join("include/ngc_cells.h")).unwrap();
+    let types: Vec<&str> = header
+        .split("NgcStatus ngc_")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("_cell_new(").map(|(t, _)| t))
+        .filter(|t| t.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        .collect();
+    assert!(types.contains(&"bernoulli_error"), "{types:?}");
+    let gateway = std::fs::read_to_string(matlab_dir().join("ngc_mex.c")).unwrap();
+    let tests = std::fs::read_to_string(matlab_dir().join("test_ngc_cells.m")).unwrap();
+    let mut missing = Vec::new();
+    for t in types {
+        let class = class_name(t);
+        if !gateway.contains(&format!("ngc_{t}_cell_new("))
+            || !gateway.contains(&format!("{{\"{class}\", "))
+        {
+            missing.push(format!(
+                "a FAMILY row for {class} (calling ngc_{t}_cell_new) in ngc_mex.c"
+            ));
+        }
+        let classdef =
+            std::fs::read_to_string(matlab_dir().join(format!("{class}.m"))).unwrap_or_default();
+        if !classdef.contains(&format!("classdef {class} < NgcCell"))
+            || !classdef.contains(&format!("ngc_mex('new', '{class}', "))
+        {
+            missing.push(format!("examples/matlab/{class}.m, a subclass of NgcCell"));
+        }
+        if !tests.contains(&format!("{class}(")) {
+            missing.push(format!("a test of {class} in test_ngc_cells.m"));
+        }
+    }
+    assert!(missing.is_empty(), "missing: {missing:#?}");
 }

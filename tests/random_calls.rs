@@ -43,6 +43,7 @@ const REACHABLE: &[NgcStatus] = &[
     NGC_ERR_NOT_BOUND,
     NGC_ERR_ALLOCATION,
     NGC_ERR_BUFFER_TOO_SMALL,
+    NGC_ERR_NOT_SUPPORTED,
     NGC_ERR_SHAPE_MISMATCH,
 ];
 
@@ -62,6 +63,21 @@ fn kinds() -> Vec<calls::Kind> {
         .collect();
     v.extend(calls::model::randomized());
     v
+}
+
+#[test]
+fn every_family_row_has_a_model() {
+    // The fuzz target runs the models' rows (it cannot use tests/common): they
+    // must cover the family. A row's hyper-parameters that differ from its
+    // model's fail the random run, which calls the row's own constructor.
+    let models: Vec<&str> = calls::model::rows().iter().map(|k| k.label).collect();
+    for row in common::family::FAMILY {
+        assert!(
+            models.contains(&row.label),
+            "family row {} has no model in tests/calls/model/",
+            row.label
+        );
+    }
 }
 
 #[test]

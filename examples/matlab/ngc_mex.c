@@ -1,17 +1,27 @@
 /*
  * ngc_mex.c -- one C MEX gateway to ngc-cells for MATLAB and GNU Octave.
  *
- * The classdef BernoulliErrorCell.m beside this file is the interface users see; it
- * calls this gateway as ngc_mex(command, ...):
+ * The classdefs beside this file are the interface users see: NgcCell.m (the methods,
+ * common to every cell type) and one thin subclass per cell type (BernoulliErrorCell.m,
+ * GaussianErrorCell.m, LaplacianErrorCell.m, RewardErrorCell.m). They call this
+ * gateway as ngc_mex(command, ...):
  *
- *   h = ngc_mex('new', name, n_units, batch_size, input_logits, shape, dtype)
+ *   h = ngc_mex('new', type, name, n_units, batch_size, dtype, <type's parameters>)
+ *         'BernoulliErrorCell'  input_logits, shape
+ *         'GaussianErrorCell'   sigma, shape
+ *         'LaplacianErrorCell'  scale, shape
+ *         'RewardErrorCell'     alpha, ema_window_len, use_online_predictor
+ *       (shape is [] or [H W C]; dtype 'single' or 'double'; ngc_mex('types') lists
+ *       the types. The 0.1 form ngc_mex('new', name, n_units, batch_size,
+ *       input_logits, shape, dtype) still makes a BernoulliErrorCell.)
  *   ngc_mex('free', h)                      ngc_mex('set', h, compartment, value)
- *   v = ngc_mex('get', h, compartment)      ngc_mex('advance', h [, t, dt])
+ *   v = ngc_mex('get', h, compartment)      ngc_mex('set_shaped', h, compartment, value [, dims])
+ *   ngc_mex('advance', h [, t, dt])         ngc_mex('evolve', h [, t, dt])
  *   ngc_mex('reset', h)                     ngc_mex('batched_reset', h, batch_size)
  *   L = ngc_mex('loss', h)                  json = ngc_mex('metadata', h)
  *   s = ngc_mex('info', h)                  d = ngc_mex('dims', h, compartment)
  *   ngc_mex('set_threads', h, n)            n = ngc_mex('live')
- *   v = ngc_mex('version')
+ *   v = ngc_mex('version')                  t = ngc_mex('types')
  *
  * Handles. A handle is a uint64 number, not a pointer: the gateway keeps a registry
  * of its live cells, and a handle that is not in it (freed, freed twice, made up, or
@@ -27,8 +37,15 @@
  * Values are single for a float32 cell and double for a float64 cell; 'set' accepts
  * single or double and converts to the cell's type. 'get' returns ngc-learn's
  * (batch, n_units) compartment as an [n_units batch] array, (batch, H, W, C) as
- * [C W H batch]: the same memory, read column-major. 'set' takes any array with the
- * compartment's element count, in that order.
+ * [C W H batch]: the same memory, read column-major (ngc-learn's dims reversed; a
+ * 1-d (n) or 0-d compartment comes back as [n 1] or [1 1]). 'set' takes any array
+ * with the compartment's element count, in that order.
+ *
+ * Shapes. 'set_shaped' gives a compartment new dims (a per-unit Sigma, say). Without
+ * dims they are the value's MATLAB size reversed: an [n 1] column is ngc-learn's
+ * (1, n), an [n batch] matrix (batch, n), a [C W H] array (H, W, C). With dims, they
+ * are ngc-learn's own row-major dims ([] for 0-d, n for (n,)), and the value holds
+ * prod(dims) elements in the order 'get' returns them.
  *
  * Cleanup. All live cells are freed when the gateway is unloaded (`clear mex`,
  * `clear ngc_mex`, exit) through mexAtExit. With the environment variable
@@ -157,30 +174,23 @@ static mxArray *uint64_scalar(uint64_t v) {
     return m;
 }
 
-/* ---- Commands ------------------------------------------------------------------------ */
-
-static void cmd_new(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]) {
-    need_args(nrhs, 7, "new");
-    (void)nlhs;
-    char *name = string_arg(prhs[1], "the name");
-    size_t n_units = size_arg(prhs[2], "n_units");
-    size_t batch = size_arg(prhs[3], "batch_size");
-    bool logits = scalar_arg(prhs[4], "input_logits") != 0.0;
-    size_t shape[3];
-    const size_t *shape_p = NULL;
-    if (!mxIsEmpty(prhs[5])) {
-        if (!mxIsNumeric(prhs[5]) || mxIsComplex(prhs[5]) || mxGetNumberOfElements(prhs[5]) != 3)
-            usage("%s must be [] or [H W C]", "shape");
-        if (!mxIsDouble(prhs[5])) usage("%s must be a double array [H W C]", "shape");
-        const double *d = mxGetPr(prhs[5]);
-        for (int k = 0; k < 3; k++) {
-            if (!(d[k] >= 0.0 && d[k] <= 9007199254740992.0) || d[k] != (double)(size_t)d[k])
-                usage("%s must hold non-negative whole numbers", "shape");
-            shape[k] = (size_t)d[k];
-        }
-        shape_p = shape;
+/* [] or [H W C]: NULL or `shape` filled. */
+static const size_t *shape_arg(const mxArray *a, size_t shape[3]) {
+    if (mxIsEmpty(a)) return NULL;
+    if (!mxIsNumeric(a) || mxIsComplex(a) || mxGetNumberOfElements(a) != 3)
+        usage("%s must be [] or [H W C]", "shape");
+    if (!mxIsDouble(a)) usage("%s must be a double array [H W C]", "shape");
+    const double *d = mxGetPr(a);
+    for (int k = 0; k < 3; k++) {
+        if (!(d[k] >= 0.0 && d[k] <= 9007199254740992.0) || d[k] != (double)(size_t)d[k])
+            usage("%s must hold non-negative whole numbers", "shape");
+        shape[k] = (size_t)d[k];
     }
-    char *dt = string_arg(prhs[6], "dtype");
+    return shape;
+}
+
+static NgcDtype dtype_arg(const mxArray *a) {
+    char *dt = string_arg(a, "dtype");
     NgcDtype dtype = 0;
     if (strcmp(dt, "single") == 0 || strcmp(dt, "float32") == 0)
         dtype = NGC_DTYPE_F32;
@@ -189,6 +199,100 @@ static void cmd_new(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]) 
     else
         usage("dtype must be 'single' or 'double', not '%s'", dt);
     mxFree(dt);
+    return dtype;
+}
+
+/* ---- The family: one row per cell type of ngc_cells.h ------------------------------ */
+
+/* Each row's `make` reads the type's own parameters from p[0 .. n_params) (the
+   arguments after dtype) and calls the type's constructor. */
+typedef NgcStatus (*MakeFn)(const char *name, size_t n_units, size_t batch, NgcDtype dtype,
+                            const mxArray *const *p, NgcCell **out);
+
+static NgcStatus make_bernoulli(const char *name, size_t n, size_t b, NgcDtype dt,
+                                const mxArray *const *p, NgcCell **out) {
+    size_t shape[3];
+    bool logits = scalar_arg(p[0], "input_logits") != 0.0;
+    const size_t *sp = shape_arg(p[1], shape);
+    return ngc_bernoulli_error_cell_new(name, n, b, logits, sp, dt, out);
+}
+
+static NgcStatus make_gaussian(const char *name, size_t n, size_t b, NgcDtype dt,
+                               const mxArray *const *p, NgcCell **out) {
+    size_t shape[3];
+    double sigma = scalar_arg(p[0], "sigma");
+    const size_t *sp = shape_arg(p[1], shape);
+    return ngc_gaussian_error_cell_new(name, n, b, sigma, sp, dt, out);
+}
+
+static NgcStatus make_laplacian(const char *name, size_t n, size_t b, NgcDtype dt,
+                                const mxArray *const *p, NgcCell **out) {
+    size_t shape[3];
+    double scale = scalar_arg(p[0], "scale");
+    const size_t *sp = shape_arg(p[1], shape);
+    return ngc_laplacian_error_cell_new(name, n, b, scale, sp, dt, out);
+}
+
+static NgcStatus make_reward(const char *name, size_t n, size_t b, NgcDtype dt,
+                             const mxArray *const *p, NgcCell **out) {
+    double alpha = scalar_arg(p[0], "alpha");
+    size_t window = size_arg(p[1], "ema_window_len");
+    bool online = scalar_arg(p[2], "use_online_predictor") != 0.0;
+    return ngc_reward_error_cell_new(name, n, b, alpha, window, online, dt, out);
+}
+
+static const struct {
+    const char *type;   /* ngc-learn's class name, as ngc_cell_type gives it */
+    int n_params;       /* arguments after dtype */
+    const char *params; /* their names, for the usage message */
+    MakeFn make;
+} FAMILY[] = {
+    {"BernoulliErrorCell", 2, "input_logits, shape", make_bernoulli},
+    {"GaussianErrorCell", 2, "sigma, shape", make_gaussian},
+    {"LaplacianErrorCell", 2, "scale, shape", make_laplacian},
+    {"RewardErrorCell", 3, "alpha, ema_window_len, use_online_predictor", make_reward},
+};
+#define N_FAMILY (sizeof FAMILY / sizeof FAMILY[0])
+
+/* ---- Commands ------------------------------------------------------------------------ */
+
+/* ngc_mex('new', type, name, n_units, batch_size, dtype, params...), or the 0.1 form
+   ngc_mex('new', name, n_units, batch_size, input_logits, shape, dtype) (told apart by
+   its third argument, a number where the new form has the name). */
+static void cmd_new(mxArray *plhs[], int nrhs, const mxArray *prhs[]) {
+    need_args(nrhs, 3, "new");
+    size_t row = 0;
+    const mxArray *a[4];      /* name, n_units, batch_size, dtype */
+    const mxArray *legacy[2]; /* the 0.1 form's input_logits, shape */
+    const mxArray *const *params;
+    if (!mxIsChar(prhs[2])) {
+        need_args(nrhs, 7, "new");
+        a[0] = prhs[1], a[1] = prhs[2], a[2] = prhs[3], a[3] = prhs[6];
+        legacy[0] = prhs[4], legacy[1] = prhs[5];
+        params = legacy;
+    } else {
+        char *type = string_arg(prhs[1], "the cell type");
+        while (row < N_FAMILY && strcmp(FAMILY[row].type, type) != 0) row++;
+        if (row == N_FAMILY) {
+            char known[256] = "";
+            for (size_t k = 0; k < N_FAMILY; k++) {
+                strncat(known, k ? ", " : "", sizeof known - strlen(known) - 1);
+                strncat(known, FAMILY[k].type, sizeof known - strlen(known) - 1);
+            }
+            usage("unknown cell type '%s' (the types are %s)", type, known);
+        }
+        mxFree(type);
+        if (nrhs != 6 + FAMILY[row].n_params)
+            usage("ngc_mex('new', '%s', name, n_units, batch_size, dtype, %s): %d argument(s) "
+                  "after the command, not %d",
+                  FAMILY[row].type, FAMILY[row].params, 5 + FAMILY[row].n_params, nrhs - 1);
+        for (int k = 0; k < 4; k++) a[k] = prhs[2 + k];
+        params = prhs + 6;
+    }
+    char *name = string_arg(a[0], "the name");
+    size_t n_units = size_arg(a[1], "n_units");
+    size_t batch = size_arg(a[2], "batch_size");
+    NgcDtype dtype = dtype_arg(a[3]);
 
     /* Room in the registry first, so that a made cell is never lost. */
     if (n_live == n_cap) {
@@ -199,7 +303,7 @@ static void cmd_new(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]) 
         n_cap = cap;
     }
     NgcCell *cell = NULL;
-    NgcStatus st = ngc_bernoulli_error_cell_new(name, n_units, batch, logits, shape_p, dtype, &cell);
+    NgcStatus st = FAMILY[row].make(name, n_units, batch, dtype, params, &cell);
     mxFree(name);
     check(st);
     uint64_t id = (generation << 32) | (next_seq++ & 0xffffffffu);
@@ -207,6 +311,12 @@ static void cmd_new(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]) 
     registry[n_live].cell = cell;
     n_live++;
     plhs[0] = uint64_scalar(id);
+}
+
+static void cmd_types(mxArray *plhs[]) {
+    mxArray *types = mxCreateCellMatrix(1, (mwSize)N_FAMILY);
+    for (size_t k = 0; k < N_FAMILY; k++) mxSetCell(types, (mwIndex)k, mxCreateString(FAMILY[k].type));
+    plhs[0] = types;
 }
 
 static void cmd_free(const mxArray *h) {
@@ -227,36 +337,82 @@ static NgcDtype dtype_of(const NgcCell *cell) {
     return d;
 }
 
+/* The values of `v` in the cell's dtype: v's own data, or a converted mxMalloc'd copy
+   (freed with the call). `what` names the command for the usage message. */
+static const void *values_arg(const NgcCell *cell, const mxArray *v, const char *what,
+                              const char *comp) {
+    if (!(mxIsSingle(v) || mxIsDouble(v)) || mxIsComplex(v) || mxIsSparse(v))
+        usage("%s '%s': the value must be a real, full single or double array", what, comp);
+    size_t n = mxGetNumberOfElements(v);
+    if (dtype_of(cell) == NGC_DTYPE_F32) {
+        if (mxIsSingle(v)) return mxGetData(v);
+        float *tmp = (float *)mxMalloc((n ? n : 1) * sizeof *tmp); /* as MATLAB's single() rounds */
+        const double *src = (const double *)mxGetData(v);
+        for (size_t i = 0; i < n; i++) tmp[i] = (float)src[i];
+        return tmp;
+    }
+    if (mxIsDouble(v)) return mxGetData(v);
+    double *tmp = (double *)mxMalloc((n ? n : 1) * sizeof *tmp);
+    const float *src = (const float *)mxGetData(v);
+    for (size_t i = 0; i < n; i++) tmp[i] = (double)src[i];
+    return tmp;
+}
+
 static void cmd_set(int nrhs, const mxArray *prhs[]) {
     need_args(nrhs, 4, "set");
     NgcCell *cell = cell_arg(prhs[1]);
     char *comp = string_arg(prhs[2], "the compartment");
+    const void *src = values_arg(cell, prhs[3], "set", comp);
+    size_t n = mxGetNumberOfElements(prhs[3]);
+    NgcStatus st = dtype_of(cell) == NGC_DTYPE_F32 ? ngc_cell_set_f32(cell, comp, (const float *)src, n)
+                                                   : ngc_cell_set_f64(cell, comp, (const double *)src, n);
+    mxFree(comp);
+    check(st);
+}
+
+/* ngc_mex('set_shaped', h, compartment, value [, dims]): dims are ngc-learn's
+   (row-major); without them, the value's MATLAB size reversed. */
+static void cmd_set_shaped(int nrhs, const mxArray *prhs[]) {
+    need_args(nrhs, 4, "set_shaped");
+    NgcCell *cell = cell_arg(prhs[1]);
+    char *comp = string_arg(prhs[2], "the compartment");
     const mxArray *v = prhs[3];
-    if (!(mxIsSingle(v) || mxIsDouble(v)) || mxIsComplex(v) || mxIsSparse(v))
-        usage("set '%s': the value must be a real, full single or double array", comp);
-    size_t n = mxGetNumberOfElements(v);
-    NgcStatus st;
-    if (dtype_of(cell) == NGC_DTYPE_F32) {
-        if (mxIsSingle(v)) {
-            st = ngc_cell_set_f32(cell, comp, (const float *)mxGetData(v), n);
-        } else { /* double -> single, as MATLAB's single() rounds */
-            float *tmp = (float *)mxMalloc((n ? n : 1) * sizeof *tmp);
-            const double *src = (const double *)mxGetData(v);
-            for (size_t i = 0; i < n; i++) tmp[i] = (float)src[i];
-            st = ngc_cell_set_f32(cell, comp, tmp, n);
-            mxFree(tmp);
+    const void *src = values_arg(cell, v, "set_shaped", comp);
+    size_t n = mxGetNumberOfElements(v), rank, *dims;
+    if (nrhs > 4) {
+        const mxArray *d = prhs[4];
+        if (!(mxIsDouble(d) || mxIsEmpty(d)) || mxIsComplex(d) || mxIsSparse(d))
+            usage("set_shaped '%s': dims must be [] or a double vector of sizes", comp);
+        rank = mxGetNumberOfElements(d);
+        dims = (size_t *)mxMalloc((rank ? rank : 1) * sizeof *dims);
+        const double *dd = rank ? mxGetPr(d) : NULL;
+        for (size_t k = 0; k < rank; k++) {
+            if (!(dd[k] >= 0.0 && dd[k] <= 9007199254740992.0) || dd[k] != (double)(size_t)dd[k])
+                usage("set_shaped '%s': dims must hold non-negative whole numbers", comp);
+            dims[k] = (size_t)dd[k];
         }
     } else {
-        if (mxIsDouble(v)) {
-            st = ngc_cell_set_f64(cell, comp, (const double *)mxGetData(v), n);
-        } else {
-            double *tmp = (double *)mxMalloc((n ? n : 1) * sizeof *tmp);
-            const float *src = (const float *)mxGetData(v);
-            for (size_t i = 0; i < n; i++) tmp[i] = (double)src[i];
-            st = ngc_cell_set_f64(cell, comp, tmp, n);
-            mxFree(tmp);
-        }
+        const mwSize *md = mxGetDimensions(v);
+        rank = (size_t)mxGetNumberOfDimensions(v);
+        dims = (size_t *)mxMalloc(rank * sizeof *dims);
+        for (size_t k = 0; k < rank; k++) dims[k] = (size_t)md[rank - 1 - k];
     }
+    /* The library reads prod(dims) elements: the value must hold exactly that many (a zero
+       dim is left to the library, which refuses it). */
+    size_t want = 1;
+    int zero = 0;
+    for (size_t k = 0; k < rank; k++) {
+        zero |= dims[k] == 0;
+        want = dims[k] != 0 && want <= (size_t)-1 / dims[k] ? want * dims[k] : (size_t)-1;
+    }
+    if (!zero && want != n)
+        mexErrMsgIdAndTxt("ngc:NGC_ERR_LENGTH_MISMATCH",
+                          "NGC_ERR_LENGTH_MISMATCH: set_shaped '%s': the value holds %lu element(s), "
+                          "the dims %lu",
+                          comp, (unsigned long)n, (unsigned long)want);
+    double dummy = 0.0; /* an empty value's data may be NULL: let the library say ZERO_SIZE */
+    NgcStatus st = ngc_cell_set_shaped(cell, comp, n ? src : &dummy, dims, rank);
+    mxFree(dims);
     mxFree(comp);
     check(st);
 }
@@ -336,6 +492,7 @@ static void cmd_info(mxArray *plhs[], const mxArray *h) {
 }
 
 void mexFunction(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]) {
+    (void)nlhs;
     init_once();
     if (nrhs < 1 || !mxIsChar(prhs[0]))
         mexErrMsgIdAndTxt("ngc:usage", "the first argument must be a command, e.g. 'new'");
@@ -346,12 +503,14 @@ void mexFunction(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]) {
         plhs[0] = mxCreateString(ngc_version());
     } else if (strcmp(cmd, "live") == 0) {
         plhs[0] = mxCreateDoubleScalar((double)n_live);
+    } else if (strcmp(cmd, "types") == 0) {
+        cmd_types(plhs);
     } else if (strcmp(cmd, "new") == 0) {
-        cmd_new(nlhs, plhs, nrhs, prhs);
+        cmd_new(plhs, nrhs, prhs);
     } else {
-        static const char *const with_handle[] = {"free",          "set",         "get",  "advance",
-                                                  "reset",         "batched_reset", "set_threads",
-                                                  "loss",          "metadata",    "info", "dims"};
+        static const char *const with_handle[] = {
+            "free", "set",         "get",      "set_shaped", "advance", "evolve", "reset",
+            "batched_reset", "set_threads", "loss", "metadata", "info",  "dims"};
         int known = 0;
         for (size_t k = 0; k < sizeof with_handle / sizeof with_handle[0]; k++)
             known |= strcmp(cmd, with_handle[k]) == 0;
@@ -363,11 +522,13 @@ void mexFunction(int nlhs, mxArray *plhs[], int nrhs, const mxArray *prhs[]) {
             cmd_set(nrhs, prhs);
         } else if (strcmp(cmd, "get") == 0) {
             cmd_get(plhs, nrhs, prhs);
-        } else if (strcmp(cmd, "advance") == 0) {
+        } else if (strcmp(cmd, "set_shaped") == 0) {
+            cmd_set_shaped(nrhs, prhs);
+        } else if (strcmp(cmd, "advance") == 0 || strcmp(cmd, "evolve") == 0) {
             NgcCell *cell = cell_arg(prhs[1]);
             double t = nrhs > 2 ? scalar_arg(prhs[2], "t") : 0.0;
             double dt = nrhs > 3 ? scalar_arg(prhs[3], "dt") : 1.0;
-            check(ngc_cell_advance(cell, t, dt));
+            check(cmd[0] == 'a' ? ngc_cell_advance(cell, t, dt) : ngc_cell_evolve(cell, t, dt));
         } else if (strcmp(cmd, "reset") == 0) {
             check(ngc_cell_reset(cell_arg(prhs[1])));
         } else if (strcmp(cmd, "batched_reset") == 0) {

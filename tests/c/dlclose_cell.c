@@ -62,6 +62,7 @@ int main(int argc, char **argv) {
     const char *name = "u";
     size_t n_units = 150000, batch_size = 2;
     const size_t *shape = NULL;
+    (void)shape; /* a row without a shape (RewardErrorCell) does not use it */
     NgcDtype dtype = NGC_DTYPE_F32;
     NgcStatus st = ROW_NEW(name, n_units, batch_size, shape, dtype, out);
     if (st != NGC_OK || !cell) {

@@ -746,6 +746,8 @@ impl Driver {
             NGC_ERR_NULL_POINTER
         } else if out_kind == 1 {
             NGC_ERR_MISALIGNED_POINTER
+        } else if let Some(st) = model.hyper_err_early() {
+            st
         } else if matches!(name, N::Null) {
             NGC_ERR_NULL_POINTER
         } else if matches!(name, N::NonUtf8) {
@@ -834,8 +836,9 @@ impl Driver {
             .iter()
             .map(|c| state.dims_of(c.extent, batch))
             .collect();
+        // Rest values in the cell's precision (sigma 0.1 is not a float32).
         let comps = (0..specs.len())
-            .map(|i| Comp::Owned(vec![model.rest(i); count(&state.dims[i])]))
+            .map(|i| Comp::Owned(vec![state.round(model.rest(i)); count(&state.dims[i])]))
             .collect();
         self.cells.push(MCell {
             h,
@@ -1188,7 +1191,8 @@ impl Driver {
         let computed = cell.model.advance(&mut cell.st, t, dt);
         cell.store(&mut self.arenas);
         self.stats.kinds.entry(cell.label).or_default().advances += 1;
-        self.after(Some(s), Some(&computed), true);
+        // Shapes and bindings do not change in advance (checked every 97 calls).
+        self.after(Some(s), Some(&computed), false);
         Some(())
     }
 
@@ -1373,7 +1377,7 @@ impl Driver {
                 for (j, spec) in specs.iter().enumerate() {
                     if matches!(spec.extent, Extent::Param | Extent::ParamSqueezed) {
                         let d = cell.st.dims_of(spec.extent, cell.st.batch);
-                        cell.st.vals[j] = vec![cell.model.rest(j); count(&d)];
+                        cell.st.vals[j] = vec![cell.st.round(cell.model.rest(j)); count(&d)];
                         cell.st.dims[j] = d;
                     }
                 }
@@ -1443,7 +1447,7 @@ impl Driver {
             for (i, spec) in specs.iter().enumerate() {
                 let dims = cell.st.dims_of(spec.extent, b);
                 if spec.role != Role::Parameter {
-                    cell.st.vals[i] = vec![cell.model.rest(i); count(&dims)];
+                    cell.st.vals[i] = vec![cell.st.round(cell.model.rest(i)); count(&dims)];
                 }
                 assert_eq!(cell.st.vals[i].len(), count(&dims));
                 cell.st.dims[i] = dims;

@@ -101,24 +101,45 @@ unsafe fn bernoulli_logits(
     unsafe { ngc_bernoulli_error_cell_new(name, n, batch, true, shape, dtype, out) }
 }
 
-// Switched on as their constructors land on main (prototypes in include/ngc_cells.h):
+unsafe fn gaussian(
+    name: *const c_char,
+    n: usize,
+    batch: usize,
+    shape: *const usize,
+    dtype: NgcDtype,
+    out: *mut *mut NgcCell,
+) -> NgcStatus {
+    // SAFETY: forwarded as the caller gave them.
+    unsafe { ngc_gaussian_error_cell_new(name, n, batch, 0.5, shape, dtype, out) }
+}
+
+unsafe fn laplacian(
+    name: *const c_char,
+    n: usize,
+    batch: usize,
+    shape: *const usize,
+    dtype: NgcDtype,
+    out: *mut *mut NgcCell,
+) -> NgcStatus {
+    // SAFETY: forwarded as the caller gave them.
+    unsafe { ngc_laplacian_error_cell_new(name, n, batch, 0.5, shape, dtype, out) }
+}
+
+unsafe fn reward(
+    name: *const c_char,
+    n: usize,
+    batch: usize,
+    shape: *const usize,
+    dtype: NgcDtype,
+    out: *mut *mut NgcCell,
+) -> NgcStatus {
+    assert!(shape.is_null(), "RewardErrorCell takes no shape");
+    // SAFETY: forwarded as the caller gave them.
+    unsafe { ngc_reward_error_cell_new(name, n, batch, 0.1, 10, true, dtype, out) }
+}
+
+// Switched on when its constructor lands on main (prototype in the brief):
 //
-// unsafe fn gaussian(name: *const c_char, n: usize, batch: usize, shape: *const usize,
-//                    dtype: NgcDtype, out: *mut *mut NgcCell) -> NgcStatus {
-//     // SAFETY: forwarded as the caller gave them.
-//     unsafe { ngc_gaussian_error_cell_new(name, n, batch, 0.5, shape, dtype, out) }
-// }
-// unsafe fn laplacian(name: *const c_char, n: usize, batch: usize, shape: *const usize,
-//                     dtype: NgcDtype, out: *mut *mut NgcCell) -> NgcStatus {
-//     // SAFETY: forwarded as the caller gave them.
-//     unsafe { ngc_laplacian_error_cell_new(name, n, batch, 0.5, shape, dtype, out) }
-// }
-// unsafe fn reward(name: *const c_char, n: usize, batch: usize, shape: *const usize,
-//                  dtype: NgcDtype, out: *mut *mut NgcCell) -> NgcStatus {
-//     assert!(shape.is_null(), "RewardErrorCell takes no shape");
-//     // SAFETY: forwarded as the caller gave them.
-//     unsafe { ngc_reward_error_cell_new(name, n, batch, 0.1, 10, true, dtype, out) }
-// }
 // unsafe fn rate(name: *const c_char, n: usize, batch: usize, shape: *const usize,
 //                dtype: NgcDtype, out: *mut *mut NgcCell) -> NgcStatus {
 //     // SAFETY: forwarded as the caller gave them.
@@ -169,52 +190,77 @@ pub const FAMILY: &[Row] = &[
         takes_shape: true,
         has_evolve: false,
     },
-    // Row {
-    //     label: "gaussian",
-    //     type_name: "GaussianErrorCell",
-    //     new: gaussian,
-    //     c_new: "ngc_gaussian_error_cell_new(name, n_units, batch_size, 0.5, shape, dtype, out)",
-    //     compartments: &["mu", "target", "Sigma", "modulator", "mask", "dmu", "dtarget", "dSigma", "L"],
-    //     inputs: &[
-    //         input("mu", Draw::Uniform(-3.0, 3.0)),
-    //         input("target", Draw::Uniform(-3.0, 3.0)),
-    //         input("modulator", Draw::Uniform(0.0, 2.0)),
-    //         input("mask", Draw::Binary(0.8)),
-    //     ],
-    //     outputs: &["mask", "dmu", "dtarget", "dSigma", "L"],
-    //     has_loss: true,
-    //     takes_shape: true,
-    //     has_evolve: false,
-    // },
-    // Row {
-    //     label: "laplacian",
-    //     type_name: "LaplacianErrorCell",
-    //     new: laplacian,
-    //     c_new: "ngc_laplacian_error_cell_new(name, n_units, batch_size, 0.5, shape, dtype, out)",
-    //     compartments: &["shift", "target", "Scale", "modulator", "mask", "dshift", "dtarget", "dScale", "L"],
-    //     inputs: &[
-    //         input("shift", Draw::Uniform(-3.0, 3.0)),
-    //         input("target", Draw::Uniform(-3.0, 3.0)),
-    //         input("modulator", Draw::Uniform(0.0, 2.0)),
-    //         input("mask", Draw::Binary(0.8)),
-    //     ],
-    //     outputs: &["mask", "dshift", "dtarget", "dScale", "L"],
-    //     has_loss: true,
-    //     takes_shape: true,
-    //     has_evolve: false,
-    // },
-    // Row {
-    //     label: "reward",
-    //     type_name: "RewardErrorCell",
-    //     new: reward,
-    //     c_new: "ngc_reward_error_cell_new(name, n_units, batch_size, 0.1, 10, true, dtype, out)",
-    //     compartments: &["reward", "mu", "rpe", "accum_reward", "n_ep_steps"],
-    //     inputs: &[input("reward", Draw::Uniform(-1.0, 1.0)), input("mu", Draw::Uniform(-1.0, 1.0))],
-    //     outputs: &["mu", "rpe", "accum_reward", "n_ep_steps"],
-    //     has_loss: false,
-    //     takes_shape: false,
-    //     has_evolve: true,
-    // },
+    Row {
+        label: "gaussian",
+        type_name: "GaussianErrorCell",
+        new: gaussian,
+        c_new: "ngc_gaussian_error_cell_new(name, n_units, batch_size, 0.5, shape, dtype, out)",
+        compartments: &[
+            "mu",
+            "target",
+            "Sigma",
+            "modulator",
+            "mask",
+            "dmu",
+            "dtarget",
+            "dSigma",
+            "L",
+        ],
+        inputs: &[
+            input("mu", Draw::Uniform(-3.0, 3.0)),
+            input("target", Draw::Uniform(-3.0, 3.0)),
+            input("Sigma", Draw::Uniform(0.25, 2.0)),
+            input("modulator", Draw::Uniform(0.0, 2.0)),
+            input("mask", Draw::Binary(0.8)),
+        ],
+        outputs: &["mask", "dmu", "dtarget", "dSigma", "L"],
+        has_loss: true,
+        takes_shape: true,
+        has_evolve: false,
+    },
+    Row {
+        label: "laplacian",
+        type_name: "LaplacianErrorCell",
+        new: laplacian,
+        c_new: "ngc_laplacian_error_cell_new(name, n_units, batch_size, 0.5, shape, dtype, out)",
+        compartments: &[
+            "shift",
+            "target",
+            "Scale",
+            "modulator",
+            "mask",
+            "dshift",
+            "dtarget",
+            "dScale",
+            "L",
+        ],
+        inputs: &[
+            input("shift", Draw::Uniform(-3.0, 3.0)),
+            input("target", Draw::Uniform(-3.0, 3.0)),
+            input("Scale", Draw::Uniform(0.25, 2.0)),
+            input("modulator", Draw::Uniform(0.0, 2.0)),
+            input("mask", Draw::Binary(0.8)),
+        ],
+        outputs: &["mask", "dshift", "dtarget", "dScale", "L"],
+        has_loss: true,
+        takes_shape: true,
+        has_evolve: false,
+    },
+    Row {
+        label: "reward",
+        type_name: "RewardErrorCell",
+        new: reward,
+        c_new: "ngc_reward_error_cell_new(name, n_units, batch_size, 0.1, 10, true, dtype, out)",
+        compartments: &["mu", "reward", "rpe", "accum_reward", "n_ep_steps"],
+        inputs: &[
+            input("reward", Draw::Uniform(-1.0, 1.0)),
+            input("mu", Draw::Uniform(-1.0, 1.0)),
+        ],
+        outputs: &["mu", "rpe", "accum_reward", "n_ep_steps"],
+        has_loss: false,
+        takes_shape: false,
+        has_evolve: true,
+    },
     // Row {
     //     label: "rate",
     //     type_name: "RateCell",

@@ -210,10 +210,12 @@ impl CellModule for Bernoulli {
                 dp.push(Tol {
                     abs: ULPS * e * gain,
                     rel: ULPS * e,
+                    carried: 0.0,
                 });
                 dt.push(Tol {
                     abs: ULPS * e * gain + SIGMOID_ULPS * e * gain * dt_cond,
                     rel: ULPS * e,
+                    carried: 0.0,
                 });
                 l_exact += finite(
                     ULPS * ((x * q.ln()).abs() + ((1.0 - x) * (1.0 - q).ln()).abs())
@@ -228,10 +230,12 @@ impl CellModule for Bernoulli {
                 dp.push(Tol {
                     abs: ULPS * e * gain,
                     rel: ULPS * e + SIGMOID_ULPS * e * dp_cond,
+                    carried: 0.0,
                 });
                 dt.push(Tol {
                     abs: ULPS * e * gain,
                     rel: ULPS * e,
+                    carried: 0.0,
                 });
                 l_exact += finite(
                     ULPS * ((x * q.ln()).abs() + ((1.0 - x) * (1.0 - q).ln()).abs())

@@ -1,14 +1,29 @@
-//! The parts of the C ABI that only the graded family beyond Bernoulli uses
-//! (`ngc_cell_set_shaped`, `ngc_cell_evolve`). Format-2 fixtures (the only ones with
-//! these ops) are replayed once their constructors are on main; until then nothing
-//! reaches these.
+//! The parts of the C ABI that only the graded family beyond Bernoulli uses:
+//! `ngc_cell_set_shaped` (Sigma/Scale of another shape) and `ngc_cell_evolve`.
 
-use crate::engine::{Cell, Elem};
+use ngc_cells::{ngc_cell_evolve, ngc_cell_set_shaped};
 
-pub fn set_shaped<T: Elem>(_cell: &Cell, comp: &str, _v: &[T], _dims: &[usize]) {
-    unreachable!("set_shaped of {comp}: only format-2 fixtures have it, and none is replayed yet")
+use crate::engine::{cstr, ok, Cell, Elem};
+
+pub fn set_shaped<T: Elem>(cell: &Cell, comp: &str, v: &[T], dims: &[usize]) {
+    let c = cstr(comp);
+    // SAFETY: live handle, valid name, v holds the product of dims elements of the
+    // cell's dtype (the caller made it so), dims holds rank sizes.
+    ok(
+        unsafe {
+            ngc_cell_set_shaped(
+                cell.0,
+                c.as_ptr(),
+                v.as_ptr().cast(),
+                dims.as_ptr(),
+                dims.len(),
+            )
+        },
+        &format!("set_shaped {comp} {dims:?}"),
+    );
 }
 
-pub fn evolve(_cell: &Cell, _dt: f64) {
-    unreachable!("evolve: only format-2 fixtures have it, and none is replayed yet")
+pub fn evolve(cell: &Cell, dt: f64) {
+    // SAFETY: live handle.
+    ok(unsafe { ngc_cell_evolve(cell.0, 0.0, dt) }, "evolve");
 }

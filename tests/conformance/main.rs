@@ -23,10 +23,16 @@ mod common;
 mod bernoulli;
 mod engine;
 mod family;
+mod gaussian;
+mod laplacian;
+mod reward;
 mod table;
 
 use bernoulli::Bernoulli;
 use engine::{replay, CellModule, Elem, Report};
+use gaussian::Gaussian;
+use laplacian::Laplacian;
+use reward::Reward;
 
 /// One cell type of the replay: its reports per dtype (each computed once per run and
 /// shared by the tests that need it).
@@ -35,6 +41,8 @@ pub struct Entry {
     pub class: &'static str,
     pub f32: fn() -> &'static Report,
     pub f64: fn() -> &'static Report,
+    /// `ngc_cell_metadata_json` of a float32 cell made as the first case makes it.
+    pub metadata: fn() -> serde_json::Value,
 }
 
 fn cached<M: CellModule, T: Elem>(slot: &'static OnceLock<Report>) -> &'static Report {
@@ -51,11 +59,17 @@ macro_rules! entry {
             static SLOT: OnceLock<Report> = OnceLock::new();
             cached::<$m, f64>(&SLOT)
         }
+        fn metadata() -> serde_json::Value {
+            let fx = engine::load(&format!("{}_f32.json", <$m as CellModule>::KEY));
+            let cell = <$m as CellModule>::create::<f32>(&fx["cases"][0]);
+            bernoulli::metadata(&cell)
+        }
         Entry {
             key: <$m as CellModule>::KEY,
             class: $class,
             f32: f32_report,
             f64: f64_report,
+            metadata,
         }
     }};
 }
@@ -64,10 +78,10 @@ macro_rules! entry {
 pub fn cells() -> Vec<Entry> {
     vec![
         entry!(Bernoulli, "BernoulliErrorCell"),
-        // With their constructors on main (tests/reference/fixtures has their cases):
-        // entry!(Gaussian, "GaussianErrorCell"),
-        // entry!(Laplacian, "LaplacianErrorCell"),
-        // entry!(Reward, "RewardErrorCell"),
+        entry!(Gaussian, "GaussianErrorCell"),
+        entry!(Laplacian, "LaplacianErrorCell"),
+        entry!(Reward, "RewardErrorCell"),
+        // With its constructor on main (tests/reference/fixtures has its cases):
         // entry!(Rate, "RateCell"),
     ]
 }
@@ -115,6 +129,84 @@ fn bernoulli_clip_bounds_are_the_references() {
 fn bernoulli_f32_ill_conditioned_dp_against_exact_values() {
     let (n, worst) = bernoulli::ill_conditioned_dp();
     println!("probability-mode dp at raw p > 9: {n} float32 elements within one resolution step of the exact value (largest error / bound {worst:.3})");
+}
+
+#[test]
+fn gaussian_f32_matches_the_float32_reference() {
+    assert_clean((entry("gaussian").f32)());
+}
+
+#[test]
+fn gaussian_f64_matches_the_float64_reference() {
+    assert_clean((entry("gaussian").f64)());
+}
+
+#[test]
+fn gaussian_fixtures_cover_what_family_md_lists() {
+    gaussian::fixtures_cover_what_family_md_lists();
+}
+
+#[test]
+fn laplacian_f32_matches_the_float32_reference() {
+    assert_clean((entry("laplacian").f32)());
+}
+
+#[test]
+fn laplacian_f64_matches_the_float64_reference() {
+    assert_clean((entry("laplacian").f64)());
+}
+
+#[test]
+fn laplacian_fixtures_cover_what_family_md_lists() {
+    laplacian::fixtures_cover_what_family_md_lists();
+}
+
+#[test]
+fn reward_f32_matches_the_float32_reference() {
+    assert_clean((entry("reward").f32)());
+}
+
+#[test]
+fn reward_f64_matches_the_float64_reference() {
+    assert_clean((entry("reward").f64)());
+}
+
+#[test]
+fn reward_fixtures_cover_what_family_md_lists() {
+    reward::fixtures_cover_what_family_md_lists();
+}
+
+/// Every cell type's metadata names ngc-learn's class and compartments, with
+/// ngc-learn's display names and units (recorded verbatim by the generator) wherever
+/// ngc-learn gives one.
+#[test]
+fn metadata_keeps_the_references_labels() {
+    for e in cells() {
+        let fx = engine::load(&format!("{}_f32.json", e.key));
+        let reference = &fx["reference_cell"];
+        let meta = (e.metadata)();
+        assert_eq!(meta["cell_type"], reference["class"], "{}", e.key);
+        assert_eq!(reference["class"], e.class, "{}", e.key);
+        let comps = meta["compartments"].as_array().unwrap();
+        let mut ours: Vec<&str> = comps.iter().map(|c| c["name"].as_str().unwrap()).collect();
+        let mut theirs: Vec<&str> = reference["compartments"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        ours.sort_unstable();
+        theirs.sort_unstable();
+        assert_eq!(ours, theirs, "{}: compartments", e.key);
+        for c in comps {
+            let r = &reference["compartments"][c["name"].as_str().unwrap()];
+            for label in ["display_name", "units"] {
+                if !r[label].is_null() {
+                    assert_eq!(c[label], r[label], "{} {} {label}", e.key, c["name"]);
+                }
+            }
+        }
+    }
 }
 
 /// Float32 cells' values (`L`: issue 15) against the float64 reference run on the same

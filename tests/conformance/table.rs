@@ -32,28 +32,31 @@ fn sci(v: f64) -> String {
 }
 
 /// The results table (Markdown): per cell, dtype and output compared with a tolerance,
-/// the elements compared, how many were bit-exact, the share that was not, the largest
-/// absolute and relative errors and the largest error / tolerance.
+/// the elements compared, how many were bit-exact, how many differed only by XLA's
+/// flushing of subnormals (cases marked denormal), the share of the others that was not
+/// bit-exact, the largest absolute and relative errors and the largest error /
+/// tolerance (after what earlier differences in the state explain).
 pub fn markdown(cells: &[Entry]) -> String {
     let mut s = String::new();
     s.push_str(
-        "| cell | dtype | cases | output | elements | bit-exact | inexact | max abs error | max rel error | max error / tolerance |\n",
+        "| cell | dtype | cases | output | elements | bit-exact | flushed | inexact | max abs error | max rel error | max error / tolerance |\n",
     );
-    s.push_str("|---|---|---:|---|---:|---:|---:|---:|---:|---:|\n");
+    s.push_str("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for e in cells {
         for r in [(e.f32)(), (e.f64)()] {
             for (out, st) in &r.stats {
                 if !st.toleranced {
                     continue;
                 }
-                let inexact = st.elements - st.bit_exact;
+                let inexact = st.elements - st.bit_exact - st.ftz;
                 s.push_str(&format!(
-                    "| {} | {} | {} | `{out}` | {} | {} | {:.1}% | {} | {} | {:.3} |\n",
+                    "| {} | {} | {} | `{out}` | {} | {} | {} | {:.1}% | {} | {} | {:.3} |\n",
                     e.class,
                     r.dtype,
                     r.cases,
                     thousands(st.elements),
                     thousands(st.bit_exact),
+                    thousands(st.ftz),
                     100.0 * inexact as f64 / st.elements as f64,
                     sci(st.max_abs),
                     sci(st.max_rel),

@@ -147,6 +147,64 @@ matches(x, ref) = abs(x - ref) <= 1.0f-3 + 1.0f-5 * abs(ref)
         end
     end
 
+    # The graded family, on numbers whose results are exact (the C library's values).
+    @testset "GaussianErrorCell" begin
+        GaussianErrorCell("g", 3; sigma = 2.0, dtype = Float64) do cell
+            @test celltype(cell) == "GaussianErrorCell"
+            @test compartments(cell) ==
+                  ["mu", "target", "Sigma", "modulator", "mask", "dmu", "dtarget", "dSigma", "L"]
+            setvalues!(cell, "mu", [1.0, 2.0, 3.0])
+            setvalues!(cell, "target", [2.0, 2.0, 0.0])          # e = target - mu = [1, 0, -3]
+            advance!(cell)
+            @test vec(getvalues(cell, "dmu")) == [0.5, 0.0, -1.5]           # e / Sigma
+            @test vec(getvalues(cell, "dtarget")) == [-0.5, 0.0, 1.5]
+            @test loss(cell) == -2.5                               # -sum(e^2) * 0.5 / Sigma
+            setshaped!(cell, "Sigma", fill(4.0, 3))                # a variance per unit
+            advance!(cell)
+            @test vec(getvalues(cell, "dmu")) == [0.25, 0.0, -0.75]
+            @test getvalues(cell, "L") == fill(-1.25, 3)           # L takes Sigma's shape
+            err = try
+                loss(cell)                                         # L is not one element now
+            catch e
+                e
+            end
+            @test err isa NgcError && err.status == NgcCells.NGC_ERR_NOT_SUPPORTED
+        end
+    end
+
+    @testset "LaplacianErrorCell" begin
+        LaplacianErrorCell("l", 3; scale = 2.0, dtype = Float64) do cell
+            @test celltype(cell) == "LaplacianErrorCell"
+            setvalues!(cell, "shift", [0.0, 1.0, 2.0])
+            setvalues!(cell, "target", [1.0, 1.0, 0.0])          # sign(target - shift) = [1, 0, -1]
+            advance!(cell)
+            @test vec(getvalues(cell, "dshift")) == [0.5, 0.0, -0.5]
+            @test vec(getvalues(cell, "dtarget")) == [-0.5, 0.0, 0.5]
+            @test loss(cell) == -1.0                               # -(count of non-ties) / scale
+        end
+    end
+
+    @testset "RewardErrorCell" begin
+        RewardErrorCell("r", 2, 0.5; ema_window_len = 4, dtype = Float64) do cell
+            @test celltype(cell) == "RewardErrorCell"
+            @test compartments(cell) == ["mu", "reward", "rpe", "accum_reward", "n_ep_steps"]
+            setvalues!(cell, "reward", [1.0, 3.0])
+            advance!(cell)
+            @test vec(getvalues(cell, "rpe")) == [1.0, 3.0]        # reward - the old mu
+            @test vec(getvalues(cell, "mu")) == [0.5, 1.5]         # mu (1 - alpha) + reward alpha
+            advance!(cell)
+            @test vec(getvalues(cell, "rpe")) == [0.5, 1.5]
+            @test vec(getvalues(cell, "mu")) == [0.75, 2.25]
+            @test vec(getvalues(cell, "accum_reward")) == [2.0, 6.0]
+            @test vec(getvalues(cell, "n_ep_steps")) == [2.0]
+            evolve!(cell)                # mu = (1 - 1/4) mu + (1/4) accum_reward / n_ep_steps
+            @test vec(getvalues(cell, "mu")) == [0.8125, 2.4375]
+            @test_throws NgcError loss(cell)                       # no L
+            reset!(cell)
+            @test all(iszero, getvalues(cell, "mu"))
+        end
+    end
+
     @testset "the model demo: logistic regression on the cell's dp" begin
         rng = MersenneTwister(0)
         n_in, n_out, B = 8, 4, 64

@@ -121,10 +121,14 @@ pub fn clip_hi<T: Real>() -> T {
 pub struct Kernel<const LOGITS: bool>;
 
 impl<const LOGITS: bool> ErrorKernel for Kernel<LOGITS> {
-    const PIPELINE: bool = true;
+    /// In logits mode the logs need `q = sigmoid(p)`, so computing the
+    /// sigmoid one chunk ahead lets its long dependency chain (exp, divide)
+    /// overlap the previous chunk's logs. In probability mode the logs do not
+    /// wait for it, and computing it ahead only keeps more values live: 6-9%
+    /// slower in f32 and f64 on an AVX-512 Zen 5 (same operations, same bits).
+    const PIPELINE: bool = LOGITS;
 
-    /// `sigmoid(p)`: its long dependency chain (exp, divide) overlaps the
-    /// previous chunk's logs.
+    /// `sigmoid(p)`.
     #[inline(always)]
     fn pre<T: Real, const F: bool>(&self, p: T) -> T {
         T::ONE / (T::ONE + (-p).exp_k::<F>())

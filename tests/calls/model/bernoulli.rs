@@ -3,7 +3,7 @@
 
 use ngc_cells::*;
 
-use super::{comp, CellModel, CompSpec, Computed, Extent, GenFn, Kind, NewArgs, Role, State, Tol};
+use super::{comp, CellModel, CompSpec, Computed, Extent, Kind, NewArgs, Role, State, Tol};
 
 const COMPS: &[CompSpec] = &[
     comp(c"p", 0.0, Extent::State, Role::Input),
@@ -127,13 +127,23 @@ impl CellModel for Bernoulli {
     }
 }
 
-/// The family rows of this type.
-pub fn row_model(label: &str) -> Option<GenFn> {
-    match label {
-        "bernoulli_prob" => Some(|_| Some(Box::new(Bernoulli { logits: false }))),
-        "bernoulli_logits" => Some(|_| Some(Box::new(Bernoulli { logits: true }))),
-        _ => None,
-    }
+/// The family rows of this type (tests/common/family.rs), with their fixed
+/// hyper-parameters.
+pub fn rows() -> Vec<Kind> {
+    vec![
+        Kind {
+            label: "bernoulli_prob",
+            takes_shape: true,
+            new: None,
+            gen: |_| Some(Box::new(Bernoulli { logits: false })),
+        },
+        Kind {
+            label: "bernoulli_logits",
+            takes_shape: true,
+            new: None,
+            gen: |_| Some(Box::new(Bernoulli { logits: true })),
+        },
+    ]
 }
 
 /// The rows cover both values of the only hyper-parameter.

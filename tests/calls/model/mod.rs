@@ -16,6 +16,8 @@ use ngc_cells::*;
 use super::R;
 
 pub mod bernoulli;
+pub mod gaussian;
+pub mod reward;
 
 /// A compartment's shape, relative to the cell's.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -199,6 +201,11 @@ pub trait CellModel {
     fn hyper_err(&self) -> Option<NgcStatus> {
         None
     }
+    /// The same, for a hyper-parameter the constructor checks right after the
+    /// out-pointer (before the name).
+    fn hyper_err_early(&self) -> Option<NgcStatus> {
+        None
+    }
     /// Calls the constructor with this model's hyper-parameters.
     ///
     /// # Safety
@@ -241,21 +248,25 @@ pub struct Kind {
 }
 
 impl Kind {
-    /// The kind of a family row: `None` when no model knows the row's label.
+    /// The kind of a family row, calling the row's constructor: `None` when no
+    /// model has a row of that label (or it disagrees about `takes_shape`).
     pub fn of_row(label: &'static str, takes_shape: bool, new: NewFn) -> Option<Kind> {
-        let gen = row_model(label)?;
-        Some(Kind {
-            label,
-            takes_shape,
+        let k = rows().into_iter().find(|k| k.label == label)?;
+        (k.takes_shape == takes_shape).then_some(Kind {
             new: Some(new),
-            gen,
+            ..k
         })
     }
 }
 
-/// The model of each family row, by label.
-fn row_model(label: &str) -> Option<GenFn> {
-    bernoulli::row_model(label)
+/// The family rows the models know, each calling its type's constructor with
+/// the row's hyper-parameters (what the fuzz target runs; `tests/random_calls.rs`
+/// checks that they cover the rows of tests/common/family.rs).
+pub fn rows() -> Vec<Kind> {
+    let mut v = bernoulli::rows();
+    v.extend(gaussian::rows());
+    v.extend(reward::rows());
+    v
 }
 
 /// The kinds whose hyper-parameters are drawn at random (beside the rows' fixed
@@ -263,5 +274,7 @@ fn row_model(label: &str) -> Option<GenFn> {
 pub fn randomized() -> Vec<Kind> {
     let mut v = Vec::new();
     v.extend(bernoulli::randomized());
+    v.extend(gaussian::randomized());
+    v.extend(reward::randomized());
     v
 }
