@@ -108,10 +108,18 @@ fn read_grey_png(png: &[u8]) -> (usize, usize, Vec<u8>) {
     assert_eq!(types.last().map(String::as_str), Some("IEND"), "{types:?}");
     let h = ihdr.unwrap();
     let (w, ht) = (be32(&h[0..]) as usize, be32(&h[4..]) as usize);
-    assert_eq!(&h[8..13], &[8, 0, 0, 0, 0], "8-bit grey, deflate, filter 0, no interlace");
+    assert_eq!(
+        &h[8..13],
+        &[8, 0, 0, 0, 0],
+        "8-bit grey, deflate, filter 0, no interlace"
+    );
     // zlib: CMF/FLG, stored blocks, Adler-32.
     assert_eq!(idat[0] & 0x0f, 8, "deflate");
-    assert_eq!((u16::from(idat[0]) << 8 | u16::from(idat[1])) % 31, 0, "FCHECK");
+    assert_eq!(
+        (u16::from(idat[0]) << 8 | u16::from(idat[1])) % 31,
+        0,
+        "FCHECK"
+    );
     assert_eq!(idat[1] & 0x20, 0, "no preset dictionary");
     let (mut raw, mut p) = (Vec::new(), 2);
     loop {
@@ -191,7 +199,10 @@ fn c_demo() -> &'static (PathBuf, String) {
 fn c_demo_learns_the_bars_and_writes_a_valid_png() {
     let (dir, out) = c_demo();
     assert_learns("C demo", &energies(out), 20, out);
-    assert!(out.contains("wrote ") && out.contains("bars_dictionary.png"), "{out}");
+    assert!(
+        out.contains("wrote ") && out.contains("bars_dictionary.png"),
+        "{out}"
+    );
     let png = std::fs::read(dir.join("bars_dictionary.png")).unwrap();
     let (w, h, px) = read_grey_png(&png);
     assert_eq!((w, h), (222, 222));
@@ -209,7 +220,9 @@ fn c_demo_learns_the_bars_and_writes_a_valid_png() {
 #[test]
 fn c_demo_png_decodes_with_libpng() {
     if !(tool_runs("octave-cli")) {
-        skip_or_fail("GNU Octave (octave-cli) is not installed, so the PNG was not decoded by libpng");
+        skip_or_fail(
+            "GNU Octave (octave-cli) is not installed, so the PNG was not decoded by libpng",
+        );
         return;
     }
     let dir = scratch("libpng");
@@ -222,7 +235,11 @@ fn c_demo_png_decodes_with_libpng() {
     );
     let o = octave_cli(&dir, &script);
     let so = stdout(&o);
-    assert!(o.status.success(), "{so}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{so}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(so.contains(&format!("uint8 {h} {w} 1")), "{so}");
     let decoded = std::fs::read(dir.join("decoded.bin")).unwrap();
     assert_eq!(decoded.len(), px.len());
@@ -290,7 +307,11 @@ fn octave_demo_learns_the_bars() {
         .arg(dir.join("ngc_mex.mex"))
         .output()
         .expect("mkoctfile runs");
-    assert!(mex.status.success(), "{}", String::from_utf8_lossy(&mex.stderr));
+    assert!(
+        mex.status.success(),
+        "{}",
+        String::from_utf8_lossy(&mex.stderr)
+    );
     let script = format!(
         "addpath('{}'); addpath('{}'); pc_demo",
         matlab.display(),
@@ -298,7 +319,11 @@ fn octave_demo_learns_the_bars() {
     );
     let o = octave_cli(&dir, &script);
     let out = stdout(&o);
-    assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let e = energies(&out);
     assert_learns("Octave demo", &e, e.len().max(1), &out);
     assert!(e.len() >= 10, "{out}");
@@ -386,14 +411,27 @@ fn julia_demo_calls_only_what_the_package_exports() {
     let demo = julia_uncommented(
         &std::fs::read_to_string(root().join("examples/julia/pc_demo.jl")).unwrap(),
     );
-    assert!(demo.contains("using NgcCells\n"), "the demo loads the package");
+    assert!(
+        demo.contains("using NgcCells\n"),
+        "the demo loads the package"
+    );
     let exported = julia_exports(&module);
     let defined = julia_defined(&module);
     // The package's names the demo calls: each exported and defined by the package
     // (outside comments: a constructor still commented out does not count).
-    let package = ["RateCell", "GaussianErrorCell", "bind!", "advance!", "reset!", "loss"];
+    let package = [
+        "RateCell",
+        "GaussianErrorCell",
+        "bind!",
+        "advance!",
+        "reset!",
+        "loss",
+    ];
     for name in package {
-        assert!(demo.contains(&format!("{name}(")), "the demo does not call {name}");
+        assert!(
+            demo.contains(&format!("{name}(")),
+            "the demo does not call {name}"
+        );
         assert!(
             exported.contains(name) && defined.contains(name),
             "the demo calls {name}, which NgcCells does not define and export \
@@ -403,8 +441,22 @@ fn julia_demo_calls_only_what_the_package_exports() {
     // Every other call is the demo's own or a Base / stdlib function it is known to
     // use: a typo or a name the package lacks fails here.
     let base = [
-        "zeros", "fill!", "rand", "reshape", "view", "sqrt", "sum", "println", "push!", "lpad",
-        "round", "foreach", "join", "error", "mul!", "MersenneTwister",
+        "zeros",
+        "fill!",
+        "rand",
+        "reshape",
+        "view",
+        "sqrt",
+        "sum",
+        "println",
+        "push!",
+        "lpad",
+        "round",
+        "foreach",
+        "join",
+        "error",
+        "mul!",
+        "MersenneTwister",
     ];
     let own = julia_defined(&demo);
     let chars: Vec<char> = demo.chars().collect();
@@ -432,8 +484,17 @@ fn julia_demo_calls_only_what_the_package_exports() {
     }
     let unknown: Vec<&String> = calls
         .iter()
-        .filter(|n| !(package.contains(&n.as_str()) || base.contains(&n.as_str()) || own.contains(*n)))
+        .filter(|n| {
+            !(package.contains(&n.as_str()) || base.contains(&n.as_str()) || own.contains(*n))
+        })
         .collect();
-    assert!(unknown.is_empty(), "the Julia demo calls unknown names: {unknown:?}");
-    assert!(calls.len() >= 20, "only {} calls found: {calls:?}", calls.len());
+    assert!(
+        unknown.is_empty(),
+        "the Julia demo calls unknown names: {unknown:?}"
+    );
+    assert!(
+        calls.len() >= 20,
+        "only {} calls found: {calls:?}",
+        calls.len()
+    );
 }

@@ -73,9 +73,7 @@ int main(int argc, char **argv) try {
 
     ngc::Cell xc = rate_cell("x", npix, 0.0, nullptr, 0.0, "identity", nullptr, 0.0, false);
     ngc::Cell zc = rate_cell("z", nlat, 5.0, "cauchy", 0.1, "relu", "soft_threshold", 0.05, true);
-    NgcCell *e = nullptr;
-    ngc::check(ngc_gaussian_error_cell_new("e", npix, batch, 1.0, nullptr, NGC_DTYPE_F32, &e));
-    ngc::Cell ec(e);
+    ngc::Cell ec = ngc::Cell::gaussian_error("e", npix, batch, /*sigma=*/1.0);
     xc.bind("j", image);
     xc.bind("zF", x);
     ec.bind("target", x);  // one buffer: x's output is e's input
