@@ -412,6 +412,71 @@ NgcStatus ngc_reward_error_cell_new(const char *name,
 void ngc_cell_free(NgcCell *cell);
 
 /**
+ * Creates ngc-learn's `RateCell(name, n_units, tau_m, prior=(prior, prior_leak),
+ * act_fx, output_scale, threshold=(threshold, threshold_lambda),
+ * integration_type, batch_size, resist_scale, shape, is_stateful)`: the state
+ * neuron of ngc-learn's predictive-coding models (latent layers; a stateless
+ * one clamps data).
+ *
+ * - `name`, `n_units`, `batch_size`, `shape`, `dtype`, `out_cell`: as for
+ *   `ngc_bernoulli_error_cell_new`.
+ * - `tau_m`: the state's time constant. The cell is stateless when `tau_m <= 0`
+ *   or `is_stateful` is false.
+ * - `prior`: NULL or `"gaussian"`, `"laplacian"`, `"cauchy"`, `"exp"`; with
+ *   `prior_leak`, its leak rate gamma.
+ * - `act_fx`: NULL or `"identity"`, `"tanh"`, `"sigmoid"`, `"relu"`, `"lrelu"`,
+ *   `"relu6"`, `"elu"`, `"silu"`, `"gelu"`, `"telu"`, `"softplus"`,
+ *   `"unit_threshold"`, `"heaviside"`, `"sine"` (`sin(30 x)`), `"bkwta"` (1 for
+ *   the 5 largest of each row; 2-D cells of at least 5 units), `"softmax"`
+ *   (over axis 1; stateless cells only). `output_scale` multiplies it.
+ * - `threshold`: NULL or `"none"`, `"soft_threshold"` (with `threshold_lambda`),
+ *   applied to `z` after each stateful step.
+ * - `integration`: NULL or `"euler"` (`"rk1"`), `"midpoint"` (`"rk2"`), `"rk4"`,
+ *   `"heun"` (`"rk2_heun"`), `"ralston"` (`"rk2_ralston"`): each the method it
+ *   names (ngc-learn 3.2.3's `"heun"` runs RK4 and its `"rk4"` and `"ralston"`
+ *   run Euler: see the porting table in docs/cells/rate.md).
+ * - `resist_scale`: multiplies the modulated drive.
+ *
+ * Compartments, in index order: `j` (input; a stateful advance overwrites it),
+ * `j_td` (input), `z` (state), `zF` (output); all of the state's shape, rest 0.
+ *
+ * `ngc_cell_advance(cell, t, dt)`, stateful: `j = j * fx'(z) * resist_scale`
+ * (written back into `j`, also a bound buffer, as ngc-learn overwrites a wired
+ * input; `fx'` at the `z` before the step), then `z` integrates `tau_m dz/dt =
+ * -prior_leak * prior'(z) + j + j_td` over `dt` (the leak is not modulated),
+ * then the threshold, then `zF = fx(z) * output_scale`. Stateless: `z = j +
+ * j_td`, `zF = fx(z) * output_scale`, `j` unchanged. `ngc_cell_evolve` does
+ * nothing. The lateral pathway (`use_lateral`) is not offered. See
+ * docs/cells/rate.md.
+ *
+ * Returns as `ngc_bernoulli_error_cell_new`, and `NGC_ERR_INVALID_ARGUMENT` (the
+ * message names the accepted values) for an unknown or non-UTF-8 name,
+ * `"cauchy_threshold"` (it crashes in ngc-learn 3.2.3), a stateful `"softmax"`,
+ * or `"bkwta"` on a 4-D cell or on fewer than 5 units.
+ *
+ * # Safety
+ * `name` must be NULL or NUL-terminated; `prior`, `act_fx`, `threshold` and
+ * `integration` NULL or NUL-terminated; `shape` NULL or valid for reading 3
+ * `size_t`; `out_cell` NULL or valid for writing one pointer.
+ */
+NgcStatus ngc_rate_cell_new(const char *name,
+                            size_t n_units,
+                            size_t batch_size,
+                            double tau_m,
+                            const char *prior,
+                            double prior_leak,
+                            const char *act_fx,
+                            double output_scale,
+                            const char *threshold,
+                            double threshold_lambda,
+                            const char *integration,
+                            double resist_scale,
+                            bool is_stateful,
+                            const size_t *shape,
+                            NgcDtype dtype,
+                            NgcCell **out_cell);
+
+/**
  * Binds a caller-owned array to a compartment, without copying.
  *
  * From this call on, the compartment's values are the first `count` elements

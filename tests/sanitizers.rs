@@ -332,6 +332,46 @@ fn a_skip_is_seen_in_a_plain_run_and_fails_in_ci() {
     }
 }
 
+/// CI mode does not depend on the runner: `.ci/run` exports `CI=true` before it
+/// runs `cargo test`, and only `common::in_ci` reads `CI` (no test file has a
+/// check of its own that could disagree with it).
+#[test]
+fn ci_mode_is_decided_in_one_place() {
+    let run = std::fs::read_to_string(root().join(".ci/run")).unwrap();
+    let code: Vec<&str> = run
+        .lines()
+        .map(|l| l.split('#').next().unwrap().trim())
+        .collect();
+    let export = code.iter().position(|l| *l == "export CI=true");
+    let test = code.iter().position(|l| l.starts_with("cargo test"));
+    assert!(
+        matches!((export, test), (Some(e), Some(t)) if e < t),
+        ".ci/run must `export CI=true` before `cargo test`"
+    );
+    let mut stack = vec![root().join("tests")];
+    let mut readers = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                if text.contains(&format!("var({:?})", "CI"))
+                    || text.contains(&format!("var_os({:?})", "CI"))
+                {
+                    readers.push(path.strip_prefix(root()).unwrap().display().to_string());
+                }
+            }
+        }
+    }
+    assert_eq!(
+        readers,
+        ["tests/common/mod.rs"],
+        "only common::in_ci may read CI"
+    );
+}
+
 /// The checkers catch what they must: a heap overflow, a leak, undefined behaviour
 /// (ASan/LSan/UBSan), and an invalid read and a leak (memcheck).
 #[test]

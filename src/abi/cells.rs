@@ -12,6 +12,7 @@ use super::status::*;
 use crate::core::cells::bernoulli::Bernoulli;
 use crate::core::cells::gaussian::Gaussian;
 use crate::core::cells::laplacian::Laplacian;
+use crate::core::cells::rate::Rate;
 use crate::core::cells::reward::Reward;
 use crate::core::{Cell, CellError, CellType, Layout, Real};
 
@@ -322,4 +323,122 @@ pub unsafe extern "C" fn ngc_cell_free(cell: *mut NgcCell) {
         drop(unsafe { Box::from_raw(cell) });
         Ok(())
     });
+}
+
+/// Reads an optional name argument: NULL is `None` (ngc-learn's default).
+///
+/// # Safety
+/// `p` NULL or NUL-terminated.
+unsafe fn opt_str<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str>, FfiError> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: non-NULL and NUL-terminated (contract).
+    Ok(Some(unsafe { str_arg(p, what)? }))
+}
+
+/// Creates ngc-learn's `RateCell(name, n_units, tau_m, prior=(prior, prior_leak),
+/// act_fx, output_scale, threshold=(threshold, threshold_lambda),
+/// integration_type, batch_size, resist_scale, shape, is_stateful)`: the state
+/// neuron of ngc-learn's predictive-coding models (latent layers; a stateless
+/// one clamps data).
+///
+/// - `name`, `n_units`, `batch_size`, `shape`, `dtype`, `out_cell`: as for
+///   `ngc_bernoulli_error_cell_new`.
+/// - `tau_m`: the state's time constant. The cell is stateless when `tau_m <= 0`
+///   or `is_stateful` is false.
+/// - `prior`: NULL or `"gaussian"`, `"laplacian"`, `"cauchy"`, `"exp"`; with
+///   `prior_leak`, its leak rate gamma.
+/// - `act_fx`: NULL or `"identity"`, `"tanh"`, `"sigmoid"`, `"relu"`, `"lrelu"`,
+///   `"relu6"`, `"elu"`, `"silu"`, `"gelu"`, `"telu"`, `"softplus"`,
+///   `"unit_threshold"`, `"heaviside"`, `"sine"` (`sin(30 x)`), `"bkwta"` (1 for
+///   the 5 largest of each row; 2-D cells of at least 5 units), `"softmax"`
+///   (over axis 1; stateless cells only). `output_scale` multiplies it.
+/// - `threshold`: NULL or `"none"`, `"soft_threshold"` (with `threshold_lambda`),
+///   applied to `z` after each stateful step.
+/// - `integration`: NULL or `"euler"` (`"rk1"`), `"midpoint"` (`"rk2"`), `"rk4"`,
+///   `"heun"` (`"rk2_heun"`), `"ralston"` (`"rk2_ralston"`): each the method it
+///   names (ngc-learn 3.2.3's `"heun"` runs RK4 and its `"rk4"` and `"ralston"`
+///   run Euler: see the porting table in docs/cells/rate.md).
+/// - `resist_scale`: multiplies the modulated drive.
+///
+/// Compartments, in index order: `j` (input; a stateful advance overwrites it),
+/// `j_td` (input), `z` (state), `zF` (output); all of the state's shape, rest 0.
+///
+/// `ngc_cell_advance(cell, t, dt)`, stateful: `j = j * fx'(z) * resist_scale`
+/// (written back into `j`, also a bound buffer, as ngc-learn overwrites a wired
+/// input; `fx'` at the `z` before the step), then `z` integrates `tau_m dz/dt =
+/// -prior_leak * prior'(z) + j + j_td` over `dt` (the leak is not modulated),
+/// then the threshold, then `zF = fx(z) * output_scale`. Stateless: `z = j +
+/// j_td`, `zF = fx(z) * output_scale`, `j` unchanged. `ngc_cell_evolve` does
+/// nothing. The lateral pathway (`use_lateral`) is not offered. See
+/// docs/cells/rate.md.
+///
+/// Returns as `ngc_bernoulli_error_cell_new`, and `NGC_ERR_INVALID_ARGUMENT` (the
+/// message names the accepted values) for an unknown or non-UTF-8 name,
+/// `"cauchy_threshold"` (it crashes in ngc-learn 3.2.3), a stateful `"softmax"`,
+/// or `"bkwta"` on a 4-D cell or on fewer than 5 units.
+///
+/// # Safety
+/// `name` must be NULL or NUL-terminated; `prior`, `act_fx`, `threshold` and
+/// `integration` NULL or NUL-terminated; `shape` NULL or valid for reading 3
+/// `size_t`; `out_cell` NULL or valid for writing one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn ngc_rate_cell_new(
+    name: *const c_char,
+    n_units: usize,
+    batch_size: usize,
+    tau_m: f64,
+    prior: *const c_char,
+    prior_leak: f64,
+    act_fx: *const c_char,
+    output_scale: f64,
+    threshold: *const c_char,
+    threshold_lambda: f64,
+    integration: *const c_char,
+    resist_scale: f64,
+    is_stateful: bool,
+    shape: *const usize,
+    dtype: NgcDtype,
+    out_cell: *mut *mut NgcCell,
+) -> NgcStatus {
+    ffi_guard!("ngc_rate_cell_new", {
+        // SAFETY: each NULL or NUL-terminated (contract).
+        let kind = unsafe {
+            (|| {
+                Ok::<_, FfiError>(Rate::new(
+                    tau_m,
+                    opt_str(prior, "prior")?,
+                    prior_leak,
+                    opt_str(act_fx, "act_fx")?,
+                    output_scale,
+                    opt_str(threshold, "threshold")?,
+                    threshold_lambda,
+                    opt_str(integration, "integration")?,
+                    resist_scale,
+                    is_stateful,
+                )?)
+            })()
+        };
+        match kind {
+            // SAFETY: forwarded contract.
+            Ok(k) => unsafe { new_cell(name, n_units, batch_size, shape, dtype, out_cell, (k, k)) },
+            Err(e) => {
+                // The generic arguments' errors come first, as for every constructor.
+                check_out(out_cell, "out_cell")?;
+                // SAFETY: NUL-terminated when non-NULL (contract).
+                unsafe { str_arg(name, "name")? };
+                if !shape.is_null() {
+                    check_ptr(shape, "shape", align_of::<usize>())?;
+                }
+                if dtype != NGC_DTYPE_F32 && dtype != NGC_DTYPE_F64 {
+                    return Err(FfiError::new(
+                        NGC_ERR_INVALID_DTYPE,
+                        format!("dtype {dtype} is neither NGC_DTYPE_F32 (1) nor NGC_DTYPE_F64 (2)"),
+                    ));
+                }
+                Err(e)
+            }
+        }
+    })
 }

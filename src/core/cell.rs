@@ -38,6 +38,12 @@ pub struct Cell<T: Real, P: Platform = Portable> {
     initial_batch: usize,
     shapes: Shapes,
     store: Vec<Store<T>>,
+    /// Per compartment: owned, and holding its rest value in every element
+    /// (set by creation and the resets, kept by advance for inputs, lost on
+    /// any write). Such inputs are lent as [`Slot::Rest`]: the kernels skip
+    /// them (a modulator of ones is not read; a mask of ones is neither read
+    /// nor rewritten), with the same results.
+    at_rest: Vec<bool>,
     /// What `advance` needs besides the compartments (partial sums, worker threads).
     ws: Workspace<P>,
 }
@@ -109,6 +115,7 @@ impl<T: Real, P: Platform> Cell<T, P> {
         }
         kind.reshape(&shapes)?;
         let ws = Workspace::new(layout.count())?;
+        let at_rest = vec![true; store.len()];
         Ok(Cell {
             name: name.to_string(),
             kind,
@@ -117,6 +124,7 @@ impl<T: Real, P: Platform> Cell<T, P> {
             layout,
             shapes,
             store,
+            at_rest,
             ws,
         })
     }
@@ -212,8 +220,10 @@ impl<T: Real, P: Platform> Cell<T, P> {
         }
     }
 
-    /// The owned values of compartment `idx`, writable, or `None` when it is external.
+    /// The owned values of compartment `idx`, writable, or `None` when it is
+    /// external. (The cell then no longer assumes it holds its rest value.)
     pub fn owned_mut(&mut self, idx: usize) -> Option<&mut [T]> {
+        self.at_rest[idx] = false;
         match &mut self.store[idx] {
             Store::Owned(v) => Some(v),
             Store::External => None,
@@ -223,6 +233,13 @@ impl<T: Real, P: Platform> Cell<T, P> {
     /// Makes compartment `idx` external and frees its owned storage.
     pub fn detach(&mut self, idx: usize) {
         self.store[idx] = Store::External;
+        self.at_rest[idx] = false;
+    }
+
+    /// Whether compartment `idx` is owned and holds its rest value in every
+    /// element (so the kernels skip it).
+    pub fn is_at_rest(&self, idx: usize) -> bool {
+        self.at_rest[idx]
     }
 
     /// Makes compartment `idx` owned again, starting from `current` (its values until now).
@@ -237,6 +254,7 @@ impl<T: Real, P: Platform> Cell<T, P> {
             });
         }
         self.store[idx] = Store::Owned(alloc_copy(name, current)?);
+        self.at_rest[idx] = false;
         Ok(())
     }
 
@@ -358,6 +376,7 @@ impl<T: Real, P: Platform> Cell<T, P> {
                 Store::Owned(v) => {
                     if let Some(new) = fresh[i].take() {
                         *v = new;
+                        self.at_rest[i] = i != idx;
                     }
                 }
                 Store::External => {
@@ -394,6 +413,7 @@ impl<T: Real, P: Platform> Cell<T, P> {
         external: Lent<'_, '_, T>,
     ) -> Result<(), CellError> {
         let name = self.spec.compartments[idx].name;
+        self.at_rest[idx] = false;
         let dst = match &mut self.store[idx] {
             Store::Owned(v) => v.as_mut_slice(),
             Store::External => external
@@ -484,10 +504,13 @@ impl<T: Real, P: Platform> Cell<T, P> {
         for (i, store) in self.store.iter_mut().enumerate() {
             let c = &specs[i];
             let lent = external.get_mut(i).and_then(Option::take);
+            let resting = self.at_rest[i] && matches!(c.role, Role::Input | Role::ConsumedInput);
             let slot = match (store, lent) {
                 (Store::External, Some(slot)) => slot,
                 (Store::Owned(v), None) => {
-                    if c.role.is_written() {
+                    if resting {
+                        Slot::Rest(v.as_mut_slice())
+                    } else if c.role.is_written() {
                         Slot::Write(v.as_mut_slice())
                     } else {
                         Slot::Read(v.as_slice())
@@ -522,13 +545,30 @@ impl<T: Real, P: Platform> Cell<T, P> {
             }
             slots[i] = slot;
         }
-        if evolve {
+        let result = if evolve {
             self.kind
                 .evolve(&mut slots[..n], &self.shapes, &mut self.ws, dt)
         } else {
             self.kind
                 .advance(&mut slots[..n], &self.shapes, &mut self.ws, dt)
+        };
+        // (The slots' borrows of the storage end here.)
+        // What the dynamics wrote is no longer at rest, except a consumed
+        // input that was (it stays ones) or that became so: a mask eaten from
+        // finite values is ones again, which one pass over it confirms.
+        for (i, c) in specs.iter().enumerate() {
+            match c.role {
+                Role::ConsumedInput if !self.at_rest[i] => {
+                    if let Store::Owned(v) = &self.store[i] {
+                        let rest = T::from_f64(self.kind.rest(i)).to_f64().to_bits();
+                        self.at_rest[i] = v.iter().all(|x| x.to_f64().to_bits() == rest);
+                    }
+                }
+                Role::State | Role::Output => self.at_rest[i] = false,
+                _ => {}
+            }
         }
+        result
     }
 
     /// ngc-learn's `reset()`: `batched_reset` to the batch size given at creation.
@@ -641,10 +681,13 @@ impl<T: Real, P: Platform> Cell<T, P> {
             }
             let rest = T::from_f64(self.kind.rest(i));
             match &mut self.store[i] {
-                Store::Owned(v) => match fresh[i].take() {
-                    Some(new) => *v = new,
-                    None => v.fill(rest),
-                },
+                Store::Owned(v) => {
+                    match fresh[i].take() {
+                        Some(new) => *v = new,
+                        None => v.fill(rest),
+                    }
+                    self.at_rest[i] = true;
+                }
                 Store::External => {
                     if let Some(Some(slice)) = external.get_mut(i) {
                         slice.fill(rest);

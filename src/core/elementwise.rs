@@ -64,10 +64,12 @@ pub struct ErrorIo<'a, T> {
     pub target: &'a [T],
     /// The parameter.
     pub param: Param<'a, T>,
-    /// `modulator`.
-    pub modulator: &'a [T],
-    /// `mask` (read, then reset to ones).
-    pub mask: &'a mut [T],
+    /// `modulator`; `None` when it holds its rest value (ones) everywhere:
+    /// it is then not read (`x * 1` is `x` exactly, NaN, infinities and -0 included).
+    pub modulator: Option<&'a [T]>,
+    /// `mask` (read, then reset to ones); `None` when it holds ones
+    /// everywhere: it is then neither read nor rewritten.
+    pub mask: Option<&'a mut [T]>,
     /// The derivative with respect to the prediction (written).
     pub d_pred: &'a mut [T],
     /// `dtarget` (written).
@@ -91,8 +93,20 @@ impl<T: Real> Blocks for ErrorIo<'_, T> {
                 (Param::Each(a), Param::Each(b))
             }
         };
-        let (m0, m1) = self.modulator.split_at(mid);
-        let (k0, k1) = self.mask.split_at_mut(mid);
+        let (m0, m1) = match self.modulator {
+            Some(m) => {
+                let (a, b) = m.split_at(mid);
+                (Some(a), Some(b))
+            }
+            None => (None, None),
+        };
+        let (k0, k1) = match self.mask {
+            Some(k) => {
+                let (a, b) = k.split_at_mut(mid);
+                (Some(a), Some(b))
+            }
+            None => (None, None),
+        };
         let (d0, d1) = self.d_pred.split_at_mut(mid);
         let (t0, t1) = self.d_target.split_at_mut(mid);
         let (q0, q1) = self.partials.split_at_mut(mid / SUM_BLOCK);
@@ -159,35 +173,65 @@ struct Chunk<'c, T, const W: usize> {
     pre: &'c [T; W],
     target: &'c [T; W],
     param: &'c [T; W],
-    modulator: &'c [T; W],
-    mask: &'c mut [T; W],
+    modulator: Option<&'c [T; W]>,
+    mask: Option<&'c mut [T; W]>,
     d_pred: &'c mut [T; W],
     d_target: &'c mut [T; W],
 }
 
 /// One chunk of `W` lanes, adding each lane's term to `acc` (only the first
-/// `live` lanes: the others are padding).
+/// `live` lanes: the others are padding). `MOD`/`MASK`: the modulator / mask
+/// is given (else it holds ones: not read, not multiplied, not rewritten).
 #[inline(always)]
-fn chunk<K: ErrorKernel, T: Real, const W: usize, const F: bool, S: Sink>(
+fn chunk<
+    K: ErrorKernel,
+    T: Real,
+    const W: usize,
+    const F: bool,
+    S: Sink,
+    const MOD: bool,
+    const MASK: bool,
+>(
     k: &K,
     c: Chunk<'_, T, W>,
     acc: &mut [f64; W],
     live: usize,
 ) {
+    let m: [T; W] = match (MOD, c.modulator) {
+        (true, Some(m)) => *m,
+        _ => [T::ONE; W],
+    };
+    let mask = c.mask;
+    let km: [T; W] = match (MASK, mask.as_deref()) {
+        (true, Some(k)) => *k,
+        _ => [T::ONE; W],
+    };
     let mut terms = [T::ZERO; W];
     let (mut dpo, mut dto, mut ko) = ([T::ZERO; W], [T::ZERO; W], [T::ZERO; W]);
     for l in 0..W {
         let (d, dt, term) = k.element::<T, F>(c.pred[l], c.pre[l], c.target[l], c.param[l]);
-        let (m, mask) = (c.modulator[l], c.mask[l]);
-        dpo[l] = d * m * mask;
-        dto[l] = dt * m * mask;
-        ko[l] = fma::<T, F>(mask, T::ZERO, T::ONE);
+        let (mut d, mut dt) = (d, dt);
+        if MOD {
+            d = d * m[l];
+            dt = dt * m[l];
+        }
+        if MASK {
+            d = d * km[l];
+            dt = dt * km[l];
+            ko[l] = fma::<T, F>(km[l], T::ZERO, T::ONE);
+        }
+        dpo[l] = d;
+        dto[l] = dt;
         terms[l] = term;
     }
     S::put(c.d_pred, &dpo);
     S::put(c.d_target, &dto);
-    // `mask` was just read, so its lines are in cache: ordinary stores.
-    *c.mask = ko;
+    if MASK {
+        // `mask` was just read, so its lines are in cache: ordinary stores.
+        if let Some(k) = mask {
+            *k = ko;
+        }
+    }
     // A separate loop: mixing f64 into the loop above would make the
     // vectoriser use as few lanes for the f32 math as for the f64 sums.
     for l in 0..W {
@@ -212,17 +256,27 @@ fn reduce<const W: usize>(acc: &[f64; W]) -> f64 {
 
 /// One block (at most [`SUM_BLOCK`] elements); returns the sum of its terms.
 #[inline(always)]
-fn block<K: ErrorKernel, T: Real, const W: usize, const F: bool, S: Sink>(
+fn block<
+    K: ErrorKernel,
+    T: Real,
+    const W: usize,
+    const F: bool,
+    S: Sink,
+    const MOD: bool,
+    const MASK: bool,
+>(
     k: &K,
     io: ErrorIo<'_, T>,
 ) -> f64 {
     let n = io.pred.len();
-    let (p, x, m) = (io.pred, &io.target[..n], &io.modulator[..n]);
-    let (mask, dp, dt) = (
-        &mut io.mask[..n],
-        &mut io.d_pred[..n],
-        &mut io.d_target[..n],
-    );
+    let (p, x) = (io.pred, &io.target[..n]);
+    let m: &[T] = io.modulator.map_or(&[], |m| &m[..n]);
+    let mut no_mask: [T; 0] = [];
+    let mask: &mut [T] = match io.mask {
+        Some(k) => &mut k[..n],
+        None => &mut no_mask,
+    };
+    let (dp, dt) = (&mut io.d_pred[..n], &mut io.d_target[..n]);
     let param = match io.param {
         Param::All(v) => Param::All(v),
         Param::Each(s) => Param::Each(&s[..n]),
@@ -250,15 +304,23 @@ fn block<K: ErrorKernel, T: Real, const W: usize, const F: bool, S: Sink>(
                 pre_chunk::<K, T, W, F>(k, pc)
             };
             let pa = param_chunk::<T, W>(&param, i);
-            chunk::<K, T, W, F, S>(
+            chunk::<K, T, W, F, S, MOD, MASK>(
                 k,
                 Chunk {
                     pred: pc,
                     pre: &pre,
                     target: x[i..j].try_into().unwrap(),
                     param: &pa,
-                    modulator: m[i..j].try_into().unwrap(),
-                    mask: (&mut mask[i..j]).try_into().unwrap(),
+                    modulator: if MOD {
+                        Some(m[i..j].try_into().unwrap())
+                    } else {
+                        None
+                    },
+                    mask: if MASK {
+                        Some((&mut mask[i..j]).try_into().unwrap())
+                    } else {
+                        None
+                    },
                     d_pred: (&mut dp[i..j]).try_into().unwrap(),
                     d_target: (&mut dt[i..j]).try_into().unwrap(),
                 },
@@ -288,18 +350,22 @@ fn block<K: ErrorKernel, T: Real, const W: usize, const F: bool, S: Sink>(
             Param::All(v) => aa = [v; W],
             Param::Each(s) => aa[..live].copy_from_slice(&s[full..]),
         }
-        mm[..live].copy_from_slice(&m[full..]);
-        kk[..live].copy_from_slice(&mask[full..]);
+        if MOD {
+            mm[..live].copy_from_slice(&m[full..]);
+        }
+        if MASK {
+            kk[..live].copy_from_slice(&mask[full..]);
+        }
         let ss = pre_chunk::<K, T, W, F>(k, &pp);
-        chunk::<K, T, W, F, Plain>(
+        chunk::<K, T, W, F, Plain, MOD, MASK>(
             k,
             Chunk {
                 pred: &pp,
                 pre: &ss,
                 target: &xx,
                 param: &aa,
-                modulator: &mm,
-                mask: &mut kk,
+                modulator: if MOD { Some(&mm) } else { None },
+                mask: if MASK { Some(&mut kk) } else { None },
                 d_pred: &mut dd,
                 d_target: &mut tt,
             },
@@ -308,7 +374,9 @@ fn block<K: ErrorKernel, T: Real, const W: usize, const F: bool, S: Sink>(
         );
         dp[full..].copy_from_slice(&dd[..live]);
         dt[full..].copy_from_slice(&tt[..live]);
-        mask[full..].copy_from_slice(&kk[..live]);
+        if MASK {
+            mask[full..].copy_from_slice(&kk[..live]);
+        }
     }
     reduce(&acc)
 }
@@ -332,8 +400,8 @@ pub fn run_range<K: ErrorKernel, T: Real, const W: usize, const F: bool, S: Sink
                 pred: &[],
                 target: &[],
                 param: rest.param,
-                modulator: &[],
-                mask: &mut [],
+                modulator: None,
+                mask: None,
                 d_pred: &mut [],
                 d_target: &mut [],
                 partials: &mut [],
@@ -341,7 +409,12 @@ pub fn run_range<K: ErrorKernel, T: Real, const W: usize, const F: bool, S: Sink
             (rest, empty)
         };
         let partials = std::mem::take(&mut head.partials);
-        let sum = block::<K, T, W, F, S>(k, head);
+        let sum = match (head.modulator.is_some(), head.mask.is_some()) {
+            (true, true) => block::<K, T, W, F, S, true, true>(k, head),
+            (true, false) => block::<K, T, W, F, S, true, false>(k, head),
+            (false, true) => block::<K, T, W, F, S, false, true>(k, head),
+            (false, false) => block::<K, T, W, F, S, false, false>(k, head),
+        };
         if let Some(s) = partials.first_mut() {
             *s = sum;
         }
@@ -352,7 +425,10 @@ pub fn run_range<K: ErrorKernel, T: Real, const W: usize, const F: bool, S: Sink
 
 /// Runs error kernel `k` over a cell's arrays on the workspace's threads and
 /// returns the sum of the terms (in `f64`, blocks added in order). All slices
-/// have one length, and `param`'s too when it is [`Param::Each`].
+/// have one length, and `param`'s too when it is [`Param::Each`]. `modulator`
+/// and `mask` are `None` when they hold ones everywhere
+/// ([`Slot::unless_rest`](super::spec::Slot::unless_rest)): the results are
+/// then the same bits, and the arrays are neither read nor written.
 #[allow(clippy::too_many_arguments)]
 pub fn run<K: ErrorKernel, T: Real, P: super::platform::Platform>(
     k: K,
@@ -360,8 +436,8 @@ pub fn run<K: ErrorKernel, T: Real, P: super::platform::Platform>(
     pred: &[T],
     target: &[T],
     param: Param<'_, T>,
-    modulator: &[T],
-    mask: &mut [T],
+    modulator: Option<&[T]>,
+    mask: Option<&mut [T]>,
     d_pred: &mut [T],
     d_target: &mut [T],
 ) -> Result<f64, super::error::CellError> {
@@ -447,4 +523,63 @@ impl<T: Real> Broadcast<T> {
             (Param::Each(&self.expanded[..count]), true)
         }
     }
+}
+
+/// The whole `advance` of an error cell with a broadcasting parameter
+/// (ngc-learn's Gaussian and Laplacian cells), whose nine compartments are, in
+/// this order: prediction, `target`, the parameter, `modulator`, `mask`, the
+/// derivatives with respect to the prediction and the target, the parameter's
+/// "derivative", `L`.
+///
+/// Runs `divide` (a kernel dividing by the parameter) or `multiply` (the same
+/// formula multiplying by its reciprocal, for a broadcast parameter, as XLA
+/// does), then writes `L_i = (-S) * (scale / param_i)` with `S` the summed
+/// terms, and ones into the parameter's derivative (ngc-learn computes none).
+#[allow(clippy::too_many_arguments)]
+pub fn advance_param<KD, KM, T, P>(
+    divide: KD,
+    multiply: KM,
+    scale: f64,
+    broadcast: &mut Broadcast<T>,
+    cell: &str,
+    slots: &mut [super::spec::Slot<'_, T>],
+    shapes: &super::spec::Shapes,
+    ws: &mut super::workspace::Workspace<P>,
+) -> Result<(), super::error::CellError>
+where
+    KD: ErrorKernel,
+    KM: ErrorKernel,
+    T: Real,
+    P: super::platform::Platform,
+{
+    let [pred, target, param, modulator, mask, d_pred, d_target, d_param, loss] =
+        super::spec::slot_array(slots, cell)?;
+    let param = param.as_slice();
+    let (each, reciprocal) = broadcast.view(param, shapes);
+    let (pred, target, modulator) = (pred.as_slice(), target.as_slice(), modulator.unless_rest());
+    let (mask, d_pred, d_target) = (
+        mask.unless_rest_mut()?,
+        d_pred.writable()?,
+        d_target.writable()?,
+    );
+    let s = if reciprocal {
+        run(
+            multiply, ws, pred, target, each, modulator, mask, d_pred, d_target,
+        )?
+    } else {
+        run(
+            divide, ws, pred, target, each, modulator, mask, d_pred, d_target,
+        )?
+    };
+    let minus_s = -T::from_f64(s);
+    let scale = T::from_f64(scale);
+    let outs = loss
+        .writable()?
+        .iter_mut()
+        .zip(d_param.writable()?.iter_mut());
+    for ((l, d), &v) in outs.zip(param) {
+        *l = minus_s * (scale / v);
+        *d = v * T::ZERO + T::ONE;
+    }
+    Ok(())
 }

@@ -2,7 +2,7 @@
 //!
 //! [`Real`] is what every cell's math needs of `f32` and `f64`: arithmetic,
 //! conversions, the standard library's (libm) transcendental functions for
-//! reference code, and the library's own fast `ln`/`exp` ([`vmath`](super::vmath))
+//! reference code, and the library's own fast `ln`/`exp`/`tanh` ([`vmath`](super::vmath))
 //! for the kernels. It knows nothing of any cell type.
 
 use std::fmt::Debug;
@@ -38,6 +38,16 @@ pub trait Real:
     fn exp(self) -> Self;
     /// `|self|`.
     fn abs(self) -> Self;
+    /// `ln(1 + self)` (the standard library's).
+    fn ln_1p(self) -> Self;
+    /// Hyperbolic tangent (the standard library's).
+    fn tanh(self) -> Self;
+    /// Sine (the standard library's).
+    fn sin(self) -> Self;
+    /// Cosine (the standard library's).
+    fn cos(self) -> Self;
+    /// Whether this is a NaN.
+    fn is_nan(self) -> bool;
     /// Rounds a double to this type.
     fn from_f64(v: f64) -> Self;
     /// Widens (or keeps) this value as a double.
@@ -46,6 +56,8 @@ pub trait Real:
     fn ln_k<const F: bool>(self) -> Self;
     /// The kernels' `exp` ([`vmath`]).
     fn exp_k<const F: bool>(self) -> Self;
+    /// The kernels' `tanh` ([`vmath`]: XLA's rational approximation).
+    fn tanh_k<const F: bool>(self) -> Self;
     /// `self * b + c` with one rounding.
     fn mul_add(self, b: Self, c: Self) -> Self;
 }
@@ -105,6 +117,26 @@ impl Real for f32 {
         f32::abs(self)
     }
     #[inline(always)]
+    fn ln_1p(self) -> Self {
+        f32::ln_1p(self)
+    }
+    #[inline(always)]
+    fn tanh(self) -> Self {
+        f32::tanh(self)
+    }
+    #[inline(always)]
+    fn sin(self) -> Self {
+        f32::sin(self)
+    }
+    #[inline(always)]
+    fn cos(self) -> Self {
+        f32::cos(self)
+    }
+    #[inline(always)]
+    fn is_nan(self) -> bool {
+        f32::is_nan(self)
+    }
+    #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v as f32
     }
@@ -119,6 +151,10 @@ impl Real for f32 {
     #[inline(always)]
     fn exp_k<const F: bool>(self) -> Self {
         vmath::exp_f32::<F>(self)
+    }
+    #[inline(always)]
+    fn tanh_k<const F: bool>(self) -> Self {
+        vmath::tanh_f32::<F>(self)
     }
     #[inline(always)]
     fn mul_add(self, b: Self, c: Self) -> Self {
@@ -144,6 +180,26 @@ impl Real for f64 {
         f64::abs(self)
     }
     #[inline(always)]
+    fn ln_1p(self) -> Self {
+        f64::ln_1p(self)
+    }
+    #[inline(always)]
+    fn tanh(self) -> Self {
+        f64::tanh(self)
+    }
+    #[inline(always)]
+    fn sin(self) -> Self {
+        f64::sin(self)
+    }
+    #[inline(always)]
+    fn cos(self) -> Self {
+        f64::cos(self)
+    }
+    #[inline(always)]
+    fn is_nan(self) -> bool {
+        f64::is_nan(self)
+    }
+    #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v
     }
@@ -158,6 +214,10 @@ impl Real for f64 {
     #[inline(always)]
     fn exp_k<const F: bool>(self) -> Self {
         vmath::exp_f64::<F>(self)
+    }
+    #[inline(always)]
+    fn tanh_k<const F: bool>(self) -> Self {
+        vmath::tanh_f64::<F>(self)
     }
     #[inline(always)]
     fn mul_add(self, b: Self, c: Self) -> Self {

@@ -200,6 +200,10 @@ pub enum Slot<'a, T> {
     Read(&'a [T]),
     /// A compartment `advance` may write.
     Write(&'a mut [T]),
+    /// An input (or consumed input) in the cell's own storage that holds its
+    /// rest value in every element: the dynamics may skip reading it
+    /// (multiplying by a modulator of ones) and must leave it at its rest value.
+    Rest(&'a mut [T]),
 }
 
 impl<'a, T> Slot<'a, T> {
@@ -207,7 +211,24 @@ impl<'a, T> Slot<'a, T> {
     pub fn as_slice(&self) -> &[T] {
         match self {
             Slot::Read(s) => s,
-            Slot::Write(s) => s,
+            Slot::Write(s) | Slot::Rest(s) => s,
+        }
+    }
+
+    /// The elements, or `None` when they all hold the rest value ([`Slot::Rest`]).
+    pub fn unless_rest(&self) -> Option<&[T]> {
+        match self {
+            Slot::Read(s) => Some(s),
+            Slot::Write(s) => Some(s),
+            Slot::Rest(_) => None,
+        }
+    }
+
+    /// The elements, writable, or `None` when they all hold the rest value.
+    pub fn unless_rest_mut(&mut self) -> Result<Option<&mut [T]>, CellError> {
+        match self {
+            Slot::Rest(_) => Ok(None),
+            other => other.writable().map(Some),
         }
     }
 }
@@ -282,7 +303,7 @@ impl<'a, T> Slot<'a, T> {
     /// cell's role table and the caller disagree).
     pub fn writable(&mut self) -> Result<&mut [T], CellError> {
         match self {
-            Slot::Write(s) => Ok(s),
+            Slot::Write(s) | Slot::Rest(s) => Ok(s),
             Slot::Read(_) => Err(CellError::Internal(
                 "a written compartment was lent read-only".into(),
             )),

@@ -241,6 +241,88 @@ pub fn exp_f64<const F: bool>(x: f64) -> f64 {
     (y * scale) * 2.0
 }
 
+/// XLA's `tanh` for f32 (what ngc-learn's `jnp.tanh` runs on CPU), bit for bit
+/// with `F = true`: a [13/6] odd/even rational function of `x` clamped to
+/// `±7.998811722` (where it is exactly ±1), `x` itself for `|x| < 0.0004`, and
+/// `±1` for `|x| >= 20`; NaN for NaN. Branch-free (compares, selects, one division).
+#[inline(always)]
+pub fn tanh_f32<const F: bool>(x: f32) -> f32 {
+    const CLAMP: f32 = 7.99881172180175781;
+    const NUM: [f32; 7] = [
+        -2.76076847742355e-16,
+        2.00018790482477e-13,
+        -8.60467152213735e-11,
+        5.12229709037114e-08,
+        1.48572235717979e-05,
+        6.37261928875436e-04,
+        4.89352455891786e-03,
+    ];
+    const DEN: [f32; 4] = [
+        1.19825839466702e-06,
+        1.18534705686654e-04,
+        2.26843463243900e-03,
+        4.89352518554385e-03,
+    ];
+    let ax = x.abs();
+    let xc = sel(x < -CLAMP, -CLAMP, sel(x > CLAMP, CLAMP, x));
+    let x2 = xc * xc;
+    let mut n = NUM[0];
+    for &c in &NUM[1..] {
+        n = fma32::<F>(x2, n, c);
+    }
+    let n = xc * n;
+    let mut d = DEN[0];
+    for &c in &DEN[1..] {
+        d = fma32::<F>(x2, d, c);
+    }
+    let r = sel(ax < 0.0004, x, n / d);
+    sel(ax >= 20.0, 1.0f32.copysign(x), r)
+}
+
+/// XLA's `tanh` for f64 (Eigen's `ptanh_double`), bit for bit with `F = true`:
+/// a [19/18] odd/even rational function of `x` clamped to `±17.714196154`,
+/// `±1` for `|x| >= 20`; NaN for NaN.
+#[inline(always)]
+pub fn tanh_f64<const F: bool>(x: f64) -> f64 {
+    const CLAMP: f64 = 17.714196154005176;
+    const NUM: [f64; 10] = [
+        2.6158007860482230e-23,
+        7.6534862268749319e-19,
+        3.1309488231386680e-15,
+        4.2303918148209176e-12,
+        2.4618379131293676e-09,
+        6.8644367682497074e-07,
+        9.3839087674268880e-05,
+        5.9809711724441161e-03,
+        1.5184719640284322e-01,
+        1.0,
+    ];
+    const DEN: [f64; 10] = [
+        6.463747022670968018e-21,
+        5.782506856739003571e-17,
+        1.293019623712687916e-13,
+        1.123643448069621992e-10,
+        4.492975677839633985e-08,
+        8.785185266237658698e-06,
+        8.295161192716231542e-04,
+        3.437448108450402717e-02,
+        4.851805297361760360e-01,
+        1.0,
+    ];
+    let xc = sel(x < -CLAMP, -CLAMP, sel(x > CLAMP, CLAMP, x));
+    let x2 = xc * xc;
+    let mut n = NUM[0];
+    for &c in &NUM[1..] {
+        n = fma64::<F>(x2, n, c);
+    }
+    let n = xc * n;
+    let mut d = DEN[0];
+    for &c in &DEN[1..] {
+        d = fma64::<F>(x2, d, c);
+    }
+    sel(x.abs() >= 20.0, 1.0f64.copysign(x), n / d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

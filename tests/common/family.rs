@@ -138,17 +138,36 @@ unsafe fn reward(
     unsafe { ngc_reward_error_cell_new(name, n, batch, 0.1, 10, true, dtype, out) }
 }
 
-// Switched on when its constructor lands on main (prototype in the brief):
-//
-// unsafe fn rate(name: *const c_char, n: usize, batch: usize, shape: *const usize,
-//                dtype: NgcDtype, out: *mut *mut NgcCell) -> NgcStatus {
-//     // SAFETY: forwarded as the caller gave them.
-//     unsafe {
-//         ngc_rate_cell_new(name, n, batch, 10.0, c"gaussian".as_ptr(), 0.1, c"tanh".as_ptr(),
-//                           1.0, c"none".as_ptr(), 0.0, c"euler".as_ptr(), 1.0, true,
-//                           shape, dtype, out)
-//     }
-// }
+unsafe fn rate(
+    name: *const c_char,
+    n: usize,
+    batch: usize,
+    shape: *const usize,
+    dtype: NgcDtype,
+    out: *mut *mut NgcCell,
+) -> NgcStatus {
+    // SAFETY: forwarded as the caller gave them.
+    unsafe {
+        ngc_rate_cell_new(
+            name,
+            n,
+            batch,
+            10.0,
+            c"gaussian".as_ptr(),
+            0.1,
+            c"tanh".as_ptr(),
+            1.0,
+            c"none".as_ptr(),
+            0.0,
+            c"euler".as_ptr(),
+            1.0,
+            true,
+            shape,
+            dtype,
+            out,
+        )
+    }
+}
 
 const BERNOULLI_COMPARTMENTS: &[&str] = &["p", "target", "modulator", "mask", "L", "dp", "dtarget"];
 const BERNOULLI_OUTPUTS: &[&str] = &["mask", "L", "dp", "dtarget"];
@@ -261,23 +280,24 @@ pub const FAMILY: &[Row] = &[
         takes_shape: false,
         has_evolve: true,
     },
-    // Row {
-    //     label: "rate",
-    //     type_name: "RateCell",
-    //     new: rate,
-    //     c_new: "ngc_rate_cell_new(name, n_units, batch_size, 10.0, \"gaussian\", 0.1, \"tanh\", 1.0, \
-    //             \"none\", 0.0, \"euler\", 1.0, true, shape, dtype, out)",
-    //     compartments: &["j", "j_td", "z", "zF"],
-    //     inputs: &[
-    //         input("j", Draw::Uniform(-2.0, 2.0)),
-    //         input("j_td", Draw::Uniform(-2.0, 2.0)),
-    //         input("z", Draw::Uniform(-1.0, 1.0)),
-    //     ],
-    //     outputs: &["j", "z", "zF"],
-    //     has_loss: false,
-    //     takes_shape: true,
-    //     has_evolve: false,
-    // },
+    Row {
+        label: "rate",
+        type_name: "RateCell",
+        new: rate,
+        c_new:
+            "ngc_rate_cell_new(name, n_units, batch_size, 10.0, \"gaussian\", 0.1, \"tanh\", 1.0, \
+                \"none\", 0.0, \"euler\", 1.0, true, shape, dtype, out)",
+        compartments: &["j", "j_td", "z", "zF"],
+        inputs: &[
+            input("j", Draw::Uniform(-2.0, 2.0)),
+            input("j_td", Draw::Uniform(-2.0, 2.0)),
+            input("z", Draw::Uniform(-1.0, 1.0)),
+        ],
+        outputs: &["j", "z", "zF"],
+        has_loss: false,
+        takes_shape: true,
+        has_evolve: false,
+    },
 ];
 
 /// Both dtypes.

@@ -36,7 +36,7 @@ using Libdl: Libdl
 using Preferences: load_preference, set_preferences!, delete_preferences!
 
 export Cell, BernoulliErrorCell, GaussianErrorCell, LaplacianErrorCell, RewardErrorCell,
-       evolve!, setshaped!, NgcError, bind!, unbind!, isbound, setvalues!, getvalues,
+       RateCell, evolve!, setshaped!, NgcError, bind!, unbind!, isbound, setvalues!, getvalues,
        getvalues!, advance!, reset!, batched_reset!, loss, batch_size, n_units, compartments,
        compartment_len, compartment_dims, celltype, cellname, metadata_json
 
@@ -348,10 +348,6 @@ end
 RewardErrorCell(f::Function, args...; kwargs...) =
     with_cell(f, RewardErrorCell(args...; kwargs...))
 
-
-#= RATECELL: switched on when include/ngc_cells.h declares ngc_rate_cell_new: delete
-   this line and the last line of the block, and add RateCell to the export list.
-
 """
     RateCell(name, n_units, tau_m; prior=("gaussian", 0.0), act_fx="identity",
              output_scale=1.0, threshold=("none", 0.0), integration_type="euler",
@@ -383,7 +379,6 @@ function RateCell(name::AbstractString, n_units::Integer, tau_m::Real;
 end
 
 RateCell(f::Function, args...; kwargs...) = with_cell(f, RateCell(args...; kwargs...))
-=#
 
 # --- Binding (zero copy) ------------------------------------------------------------
 

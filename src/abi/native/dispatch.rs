@@ -248,8 +248,8 @@ mod tests {
                     pred: &inp[0],
                     target: &inp[1],
                     param,
-                    modulator: &inp[2],
-                    mask: &mut mask,
+                    modulator: Some(&inp[2]),
+                    mask: Some(&mut mask),
                     d_pred: &mut dp,
                     d_target: &mut dt,
                     partials: &mut partials,
@@ -293,6 +293,88 @@ mod tests {
             both(gaussian::Kernel::<true>, each);
             both(laplacian::Kernel::<false>, each);
             both(laplacian::Kernel::<true>, each);
+        }
+        for k in rate_steps() {
+            agree_rate::<f32>(k);
+            agree_rate::<f64>(k);
+        }
+    }
+
+    /// RateCell's step kernel in configurations covering every activation,
+    /// prior and integrator.
+    fn rate_steps() -> Vec<crate::core::cells::rate::Step> {
+        use crate::core::cells::rate::{Act, Integration, Prior, Step, Threshold};
+        let acts = [
+            Act::Identity,
+            Act::Tanh,
+            Act::Sigmoid,
+            Act::Relu,
+            Act::Lrelu,
+            Act::Relu6,
+            Act::Elu,
+            Act::Silu,
+            Act::Gelu,
+            Act::Telu,
+            Act::Softplus,
+            Act::UnitThreshold,
+            Act::Heaviside,
+            Act::Sine,
+        ];
+        let priors = [Prior::Gaussian, Prior::Laplacian, Prior::Cauchy, Prior::Exp];
+        let integs = [
+            Integration::Euler,
+            Integration::Midpoint,
+            Integration::Rk4,
+            Integration::Heun,
+            Integration::Ralston,
+        ];
+        (0..acts.len().max(integs.len() * priors.len()))
+            .map(|i| Step {
+                act: Some(acts[i % acts.len()]),
+                prior: priors[i % priors.len()],
+                integration: integs[(i / priors.len()) % integs.len()],
+                threshold: if i % 3 == 0 {
+                    Threshold::Soft
+                } else {
+                    Threshold::None
+                },
+                stateful: i % 7 != 6,
+                tau_m: 3.0,
+                prior_leak: 0.4,
+                resist_scale: 0.9,
+                output_scale: 1.5,
+                threshold_lambda: 0.05,
+                dt: 0.7,
+            })
+            .collect()
+    }
+
+    fn agree_rate<T: Real>(k: crate::core::cells::rate::Step) {
+        use crate::core::cells::rate::RateIo;
+        let n = 3 * SUM_BLOCK + 77;
+        let inp = inputs::<T>(n, 0x5eed_0000_8765_4321);
+        let bits = |v: &[T]| v.iter().map(|e| e.to_f64().to_bits()).collect::<Vec<_>>();
+        let mut outs = vec![];
+        for (name, f) in all::<crate::core::cells::rate::Step, T>() {
+            let (mut j, mut z, mut zf) = (inp[0].clone(), inp[2].clone(), vec![T::ZERO; n]);
+            f(
+                &k,
+                RateIo {
+                    j: &mut j,
+                    j_td: &inp[1],
+                    z: &mut z,
+                    z_f: &mut zf,
+                },
+            );
+            outs.push((name, [bits(&j), bits(&z), bits(&zf)]));
+        }
+        for (name, o) in &outs[1..] {
+            assert!(
+                o == &outs[0].1,
+                "{name} disagrees with {} ({:?}, {k:?})",
+                outs[0].0,
+                T::DTYPE
+            );
         }
     }
 }

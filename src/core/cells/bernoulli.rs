@@ -193,8 +193,8 @@ impl<T: Real, P: Platform> CellType<T, P> for Bernoulli {
         _dt: f64,
     ) -> Result<(), CellError> {
         let [p, target, modulator, mask, loss, dp, dtarget] = slot_array(slots, SPEC.type_name)?;
-        let args = (p.as_slice(), target.as_slice(), modulator.as_slice());
-        let (mask, dp, dtarget) = (mask.writable()?, dp.writable()?, dtarget.writable()?);
+        let args = (p.as_slice(), target.as_slice(), modulator.unless_rest());
+        let (mask, dp, dtarget) = (mask.unless_rest_mut()?, dp.writable()?, dtarget.writable()?);
         let l = if self.input_logits {
             elementwise::run(
                 Kernel::<true>,
@@ -522,8 +522,8 @@ mod tests {
                 pred: &inp[0],
                 target: &inp[1],
                 param: Param::All(T::ZERO),
-                modulator: &inp[2],
-                mask: &mut k,
+                modulator: Some(&inp[2]),
+                mask: Some(&mut k),
                 d_pred: &mut dp,
                 d_target: &mut dt,
                 partials: &mut partials,

@@ -24,9 +24,7 @@ use crate::core::layout::Layout;
 use crate::core::metadata::json_number;
 use crate::core::platform::{Platform, Portable};
 use crate::core::real::Real;
-use crate::core::spec::{
-    slot_array, CellSpec, CellType, CompartmentSpec, Extent, Hyper, Role, Shapes, Slot,
-};
+use crate::core::spec::{CellSpec, CellType, CompartmentSpec, Extent, Hyper, Role, Shapes, Slot};
 use crate::core::workspace::Workspace;
 use crate::core::Cell;
 
@@ -152,49 +150,9 @@ impl<T: Real, P: Platform> CellType<T, P> for Gaussian<T> {
         ws: &mut Workspace<P>,
         _dt: f64,
     ) -> Result<(), CellError> {
-        let [mu, target, sigma, modulator, mask, dmu, dtarget, dsigma, loss] =
-            slot_array(slots, SPEC.type_name)?;
-        let sigma = sigma.as_slice();
-        let (param, recip) = self.broadcast.view(sigma, shapes);
-        let (mu, target, modulator) = (mu.as_slice(), target.as_slice(), modulator.as_slice());
-        let (mask, dmu, dtarget) = (mask.writable()?, dmu.writable()?, dtarget.writable()?);
-        let s = if recip {
-            elementwise::run(
-                Kernel::<true>,
-                ws,
-                mu,
-                target,
-                param,
-                modulator,
-                mask,
-                dmu,
-                dtarget,
-            )?
-        } else {
-            elementwise::run(
-                Kernel::<false>,
-                ws,
-                mu,
-                target,
-                param,
-                modulator,
-                mask,
-                dmu,
-                dtarget,
-            )?
-        };
-        let minus_s = -T::from_f64(s);
-        let half = T::from_f64(0.5);
-        for ((l, d), &v) in loss
-            .writable()?
-            .iter_mut()
-            .zip(dsigma.writable()?.iter_mut())
-            .zip(sigma)
-        {
-            *l = minus_s * (half / v);
-            *d = v * T::ZERO + T::ONE;
-        }
-        Ok(())
+        let (divide, multiply) = (Kernel::<false>, Kernel::<true>);
+        let b = &mut self.broadcast;
+        elementwise::advance_param(divide, multiply, 0.5, b, SPEC.type_name, slots, shapes, ws)
     }
 }
 

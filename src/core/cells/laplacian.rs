@@ -23,9 +23,7 @@ use crate::core::layout::Layout;
 use crate::core::metadata::json_number;
 use crate::core::platform::{Platform, Portable};
 use crate::core::real::Real;
-use crate::core::spec::{
-    slot_array, CellSpec, CellType, CompartmentSpec, Extent, Hyper, Role, Shapes, Slot,
-};
+use crate::core::spec::{CellSpec, CellType, CompartmentSpec, Extent, Hyper, Role, Shapes, Slot};
 use crate::core::workspace::Workspace;
 use crate::core::Cell;
 
@@ -163,49 +161,9 @@ impl<T: Real, P: Platform> CellType<T, P> for Laplacian<T> {
         ws: &mut Workspace<P>,
         _dt: f64,
     ) -> Result<(), CellError> {
-        let [shift, target, scale, modulator, mask, dshift, dtarget, dscale, loss] =
-            slot_array(slots, SPEC.type_name)?;
-        let scale = scale.as_slice();
-        let (param, recip) = self.broadcast.view(scale, shapes);
-        let (shift, target, modulator) =
-            (shift.as_slice(), target.as_slice(), modulator.as_slice());
-        let (mask, dshift, dtarget) = (mask.writable()?, dshift.writable()?, dtarget.writable()?);
-        let s = if recip {
-            elementwise::run(
-                Kernel::<true>,
-                ws,
-                shift,
-                target,
-                param,
-                modulator,
-                mask,
-                dshift,
-                dtarget,
-            )?
-        } else {
-            elementwise::run(
-                Kernel::<false>,
-                ws,
-                shift,
-                target,
-                param,
-                modulator,
-                mask,
-                dshift,
-                dtarget,
-            )?
-        };
-        let minus_s = -T::from_f64(s);
-        for ((l, d), &v) in loss
-            .writable()?
-            .iter_mut()
-            .zip(dscale.writable()?.iter_mut())
-            .zip(scale)
-        {
-            *l = minus_s * (T::ONE / v);
-            *d = v * T::ZERO + T::ONE;
-        }
-        Ok(())
+        let (divide, multiply) = (Kernel::<false>, Kernel::<true>);
+        let b = &mut self.broadcast;
+        elementwise::advance_param(divide, multiply, 1.0, b, SPEC.type_name, slots, shapes, ws)
     }
 }
 

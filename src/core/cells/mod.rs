@@ -11,6 +11,7 @@ use super::spec::CellSpec;
 pub mod bernoulli;
 pub mod gaussian;
 pub mod laplacian;
+pub mod rate;
 pub mod reward;
 
 /// Every cell type, by its spec (for queries, docs and tests).
@@ -19,6 +20,7 @@ pub const FAMILY: &[&CellSpec] = &[
     &gaussian::SPEC,
     &laplacian::SPEC,
     &reward::SPEC,
+    &rate::SPEC,
 ];
 
 /// The most compartments any cell type of [`FAMILY`] has: fixed-size tables

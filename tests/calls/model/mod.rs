@@ -17,6 +17,7 @@ use super::R;
 
 pub mod bernoulli;
 pub mod gaussian;
+pub mod rate;
 pub mod reward;
 
 /// A compartment's shape, relative to the cell's.
@@ -266,6 +267,7 @@ pub fn rows() -> Vec<Kind> {
     let mut v = bernoulli::rows();
     v.extend(gaussian::rows());
     v.extend(reward::rows());
+    v.extend(rate::rows());
     v
 }
 
@@ -276,5 +278,6 @@ pub fn randomized() -> Vec<Kind> {
     v.extend(bernoulli::randomized());
     v.extend(gaussian::randomized());
     v.extend(reward::randomized());
+    v.extend(rate::randomized());
     v
 }
