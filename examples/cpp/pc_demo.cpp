@@ -51,14 +51,6 @@ void make_bars(std::mt19937 &rng, float *img) {
             for (std::size_t i = 0; i < side; i++) img[k < side ? k * side + i : i * side + k - side] = 1.0f;
 }
 
-// ngc_rate_cell_new through the C API; ngc::Cell takes the handle.
-ngc::Cell rate_cell(const char *name, std::size_t n, double tau_m, const char *prior, double leak,
-                    const char *act_fx, const char *threshold, double lambda, bool stateful) {
-    NgcCell *cell = nullptr;
-    ngc::check(ngc_rate_cell_new(name, n, batch, tau_m, prior, leak, act_fx, 1.0, threshold, lambda,
-                                 "euler", 1.0, stateful, nullptr, NGC_DTYPE_F32, &cell));
-    return ngc::Cell(cell);
-}
 }  // namespace
 
 int main(int argc, char **argv) try {
@@ -71,8 +63,9 @@ int main(int argc, char **argv) try {
     for (float &w : W) w = u(rng);
     normalise_columns(W);
 
-    ngc::Cell xc = rate_cell("x", npix, 0.0, nullptr, 0.0, "identity", nullptr, 0.0, false);
-    ngc::Cell zc = rate_cell("z", nlat, 5.0, "cauchy", 0.1, "relu", "soft_threshold", 0.05, true);
+    // RateCell: name, n_units, batch, tau_m, prior, leak, act_fx, output_scale, threshold, lambda
+    ngc::Cell xc = ngc::Cell::rate("x", npix, batch, /*tau_m=*/0.0);  // tau_m 0: stateless
+    ngc::Cell zc = ngc::Cell::rate("z", nlat, batch, 5.0, "cauchy", 0.1, "relu", 1.0, "soft_threshold", 0.05);
     ngc::Cell ec = ngc::Cell::gaussian_error("e", npix, batch, /*sigma=*/1.0);
     xc.bind("j", image);
     xc.bind("zF", x);
@@ -107,10 +100,10 @@ int main(int argc, char **argv) try {
         }
         std::printf("%5d  %8.4f\n", epoch, energy / batches);
     }
-    for (std::size_t r = 0; r < 4 * side; r++) {  // the causes, 4x4 tiles: '#' above half the peak
+    for (std::size_t r = 0; r < 4 * side; r++) {  // the causes, 4x4 tiles: '#' above half a bar's weight
         for (std::size_t c = 0; c < 4 * side; c++) {
             const std::size_t k = r / side * 4 + c / side, p = r % side * side + c % side;
-            std::printf("%c%s", W[p * nlat + k] > 0.5f / std::sqrt(8.0f) ? '#' : '.', c % side == side - 1 ? " " : "");
+            std::printf("%s%c", c > 0 && c % side == 0 ? " " : "", W[p * nlat + k] > 0.5f / std::sqrt(8.0f) ? '#' : '.');
         }
         std::printf(r % side == side - 1 ? "\n\n" : "\n");
     }

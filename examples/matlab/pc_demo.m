@@ -15,10 +15,9 @@ rng(7);
 colnorm = @(W) W ./ sqrt(sum(W.^2, 1));
 W = colnorm(rand(npix, nlat, 'single') - 0.5);
 
-xc = RateCell('x', npix, 'batch_size', B, 'tau_m', 0, 'is_stateful', false);
-zc = RateCell('z', nlat, 'batch_size', B, 'tau_m', 5, 'prior', 'cauchy', ...
-              'prior_leak', 0.1, 'act_fx', 'relu', 'threshold', 'soft_threshold', ...
-              'threshold_lambda', 0.05, 'integration', 'euler');
+xc = RateCell('x', npix, 0, 'batch_size', B);                 % tau_m 0: stateless
+zc = RateCell('z', nlat, 5, 'batch_size', B, 'prior', {'cauchy', 0.1}, ...
+              'act_fx', 'relu', 'threshold', {'soft_threshold', 0.05});
 ec = GaussianErrorCell('e', npix, 'batch_size', B, 'sigma', 1);
 
 fprintf('epoch  energy 0.5|x - W z|^2 per image\n');
