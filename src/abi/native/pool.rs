@@ -127,6 +127,8 @@ struct Shared {
     sleepers: AtomicUsize,
     /// The caller is asleep (or about to sleep) on `done`.
     waiting: AtomicBool,
+    /// Helpers that have started (their stacks touched); changed under `lock`.
+    started: AtomicUsize,
     /// Guards nothing but the sleeps (no data): held only to wait and notify.
     lock: Mutex<()>,
     wake: Condvar,
@@ -168,6 +170,7 @@ impl Pool {
             shutdown: AtomicBool::new(false),
             sleepers: AtomicUsize::new(0),
             waiting: AtomicBool::new(false),
+            started: AtomicUsize::new(0),
             lock: Mutex::new(()),
             wake: Condvar::new(),
             done: Condvar::new(),
@@ -182,6 +185,15 @@ impl Pool {
             let h = os::spawn(Arc::clone(&pool.shared))?;
             pool.helpers.push(h);
         }
+        // Wait until every helper runs: a call does not wait for helpers, so
+        // one that started late would fault its stack pages in during the
+        // host's first calls instead of here.
+        let sh = &*pool.shared;
+        let mut g = lock(&sh.lock);
+        while sh.started.load(Ordering::SeqCst) < helpers {
+            g = sh.done.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+        drop(g);
         Ok(pool)
     }
 
@@ -335,6 +347,11 @@ fn join(sh: &Shared, mut gate: u64) -> Option<usize> {
 
 /// A helper's life: wait for a call, join it if still open, run its task, report, repeat.
 fn helper_loop(sh: &Shared) {
+    {
+        let _g = lock(&sh.lock);
+        sh.started.fetch_add(1, Ordering::SeqCst);
+        sh.done.notify_all();
+    }
     // The epoch the pool starts with (a call made before this thread got
     // going is still joined if it is open).
     let mut seen = 0;
