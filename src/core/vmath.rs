@@ -364,7 +364,10 @@ pub fn exp_xla_f32<const F: bool>(x: f32) -> f32 {
     let z = 1.0 + fma32::<F>(z, a * a, a);
     // z * 2^n: 2^min(n, 127) as bits (0 for n = -127), and one more power of two
     // added to z's exponent for n = 128.
-    let biased = ((n as i32 + 127) as u32) << 23;
+    // n as an integer without a float-to-int conversion (which would not vectorise
+    // with Rust's saturating `as`): n + 1.5 * 2^23 holds n in its low bits.
+    let ni = (n + SHIFT).to_bits().wrapping_sub(SHIFT.to_bits());
+    let biased = ni.wrapping_add(127) << 23;
     let p2 = biased.min(0x7f00_0000);
     let zs = f32::from_bits(z.to_bits().wrapping_add(biased - p2));
     let res = zs * f32::from_bits(p2);
@@ -402,10 +405,10 @@ pub fn exp_xla_f64<const F: bool>(x: f64) -> f64 {
     let q = fma64::<F>(fma64::<F>(fma64::<F>(Q[0], g2, Q[1]), g2, Q[2]), g2, Q[3]);
     let e = fma64::<F>(p / (q - p), 2.0, 1.0);
     // ldexp(e, n), n in [-1022, 1024]: 2^min(n, 1023), then 2 once more for n = 1024.
-    let ni = n as i64;
+    let ni = (n + SHIFT).to_bits().wrapping_sub(SHIFT.to_bits()) as i64;
     let k = ni.min(1023);
-    let pk = f64::from_bits(((k + 1023) as u64) << 52);
-    let extra = f64::from_bits(((ni - k + 1023) as u64) << 52);
+    let pk = f64::from_bits((k.wrapping_add(1023) as u64) << 52);
+    let extra = f64::from_bits((ni.wrapping_sub(k).wrapping_add(1023) as u64) << 52);
     let res = (e * pk) * extra;
     sel(x < LO, 0.0, sel(x > HI, f64::INFINITY, res))
 }

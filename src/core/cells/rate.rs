@@ -679,21 +679,20 @@ fn elu<T: Real, const F: bool>(x: T) -> T {
     sel(m, x, T::ZERO) + (x.exp_xla::<F>() - T::ONE) * (T::ONE - b2t::<T>(m))
 }
 
-/// `fx` of one chunk (element-wise activations).
+/// `out[i] = fx(x[i])` (element-wise activations), one tight loop per activation.
 #[inline(always)]
-fn fx_chunk<T: Real, const F: bool, const W: usize>(act: Act, x: &[T; W]) -> [T; W] {
-    let mut o = [T::ZERO; W];
+fn fx_slice<T: Real, const F: bool>(act: Act, x: &[T], out: &mut [T]) {
+    let out = &mut out[..x.len()];
     macro_rules! each {
         ($v:ident => $e:expr) => {
-            for l in 0..W {
-                let $v = x[l];
-                o[l] = $e;
+            for (o, &$v) in out.iter_mut().zip(x) {
+                *o = $e;
             }
         };
     }
     match act {
         // `x + 0`: XLA drops the addition (-0 stays -0).
-        Act::Identity => o = *x,
+        Act::Identity => out.copy_from_slice(x),
         Act::Tanh => each!(v => v.tanh_k::<F>()),
         Act::Sigmoid => each!(v => sigmoid::<T, F>(v)),
         Act::Relu => each!(v => relu(v)),
@@ -725,28 +724,27 @@ fn fx_chunk<T: Real, const F: bool, const W: usize>(act: Act, x: &[T; W]) -> [T;
             each!(v => (w * v).sin())
         }
         // Row-wise: the cell computes them (the kernel gets `act: None`).
-        Act::Bkwta | Act::Softmax => o = *x,
+        Act::Bkwta | Act::Softmax => out.copy_from_slice(x),
     }
-    o
 }
 
-/// `fx'` of one chunk (element-wise activations).
+/// `out[i] = fx'(x[i])` (element-wise activations), one tight loop per activation.
 #[inline(always)]
-fn dfx_chunk<T: Real, const F: bool, const W: usize>(act: Act, x: &[T; W]) -> [T; W] {
-    let mut o = [T::ZERO; W];
+fn dfx_slice<T: Real, const F: bool>(act: Act, x: &[T], out: &mut [T]) {
+    let out = &mut out[..x.len()];
     macro_rules! each {
         ($v:ident => $e:expr) => {
-            for l in 0..W {
-                let $v = x[l];
-                o[l] = $e;
+            for (o, &$v) in out.iter_mut().zip(x) {
+                *o = $e;
             }
         };
     }
     // The derivative of a swish `x * sigmoid(b x)`: s + (b x) * (s (1 - s)).
-    let swish = |v: T, b: T| {
+    #[inline(always)]
+    fn swish<T: Real, const F: bool>(v: T, b: T) -> T {
         let s = sigmoid::<T, F>(v * b);
         fma::<T, F>(b * v, s * (T::ONE - s), s)
-    };
+    }
     match act {
         Act::Identity | Act::UnitThreshold | Act::Heaviside => {
             each!(v => fma::<T, F>(v, T::ZERO, T::ONE))
@@ -777,10 +775,10 @@ fn dfx_chunk<T: Real, const F: bool, const W: usize>(act: Act, x: &[T; W]) -> [T
             let m = b2t::<T>(v >= T::ZERO);
             fma::<T, F>(T::ONE - m, v.exp_xla::<F>(), m)
         }),
-        Act::Silu => each!(v => swish(v, T::ONE)),
+        Act::Silu => each!(v => swish::<T, F>(v, T::ONE)),
         Act::Gelu => {
             let b = T::from_f64(1.702);
-            each!(v => swish(v, b))
+            each!(v => swish::<T, F>(v, b))
         }
         Act::Telu => each!(v => {
             let ex = v.exp_xla::<F>();
@@ -791,9 +789,8 @@ fn dfx_chunk<T: Real, const F: bool, const W: usize>(act: Act, x: &[T; W]) -> [T
             let w = T::from_f64(30.0);
             each!(v => w * (w * v).cos())
         }
-        Act::Bkwta | Act::Softmax => o = [T::ONE; W],
+        Act::Bkwta | Act::Softmax => out.fill(T::ONE),
     }
-    o
 }
 
 /// The step kernel's constants, in the cell's type.
@@ -877,6 +874,22 @@ impl<T: Real> Blocks for RateIo<'_, T> {
     }
 }
 
+/// Elements per block of the step kernel: each phase of a step (`fx'`, the
+/// drive, each stage, the threshold, `fx`) is one tight loop over a block held
+/// in scratch arrays on the stack (a few KiB, in L1), so every loop vectorises
+/// and each `match` on a hyper-parameter runs once per block.
+const BLOCK: usize = 256;
+
+/// The scratch arrays of one block.
+struct Scratch<T> {
+    z0: [T; BLOCK],
+    drive: [T; BLOCK],
+    k: [T; BLOCK],
+    acc: [T; BLOCK],
+    ahead: [T; BLOCK],
+    z1: [T; BLOCK],
+}
+
 impl Step {
     fn consts<T: Real>(&self) -> Consts<T> {
         let dt = T::from_f64(self.dt);
@@ -894,21 +907,17 @@ impl Step {
         }
     }
 
-    /// `fma(-leak(ζ), gamma, u)` of one chunk: the right-hand side before its `* r`.
+    /// `out = fma(-leak(ζ), gamma, u)`: the right-hand side before its `* r`.
     #[inline(always)]
-    fn drive<T: Real, const F: bool, const W: usize>(
-        &self,
-        c: &Consts<T>,
-        zeta: &[T; W],
-        u: &[T; W],
-    ) -> [T; W] {
-        let mut o = [T::ZERO; W];
+    fn drive<T: Real, const F: bool>(&self, c: &Consts<T>, zeta: &[T], u: &[T], out: &mut [T]) {
+        let n = zeta.len();
+        let (u, out) = (&u[..n], &mut out[..n]);
         let two = T::from_f64(2.0);
         macro_rules! each {
             ($v:ident => $leak:expr) => {
-                for l in 0..W {
-                    let $v = zeta[l];
-                    o[l] = fma::<T, F>(-($leak), c.gamma, u[l]);
+                for i in 0..n {
+                    let $v = zeta[i];
+                    out[i] = fma::<T, F>(-($leak), c.gamma, u[i]);
                 }
             };
         }
@@ -918,127 +927,166 @@ impl Step {
             Prior::Cauchy => each!(v => (v * two) / fma::<T, F>(v, v, T::ONE)),
             Prior::Exp => each!(v => ((-(v * v)).exp_xla::<F>() * v) * two),
         }
-        o
     }
 
-    /// The right-hand side `f(ζ) = fma(-leak(ζ), gamma, u) * r` of one chunk.
+    /// `out = f(ζ) = fma(-leak(ζ), gamma, u) * r`.
     #[inline(always)]
-    fn rhs<T: Real, const F: bool, const W: usize>(
-        &self,
-        c: &Consts<T>,
-        zeta: &[T; W],
-        u: &[T; W],
-    ) -> [T; W] {
-        let mut o = self.drive::<T, F, W>(c, zeta, u);
-        for v in o.iter_mut() {
+    fn rhs<T: Real, const F: bool>(&self, c: &Consts<T>, zeta: &[T], u: &[T], out: &mut [T]) {
+        self.drive::<T, F>(c, zeta, u, out);
+        for v in out[..zeta.len()].iter_mut() {
             *v = *v * c.r;
         }
-        o
     }
 
-    /// `fma(k, h, z)` of one chunk: the state one (partial) step ahead.
+    /// `out = fma(k, h, z)`: the state one (partial) step ahead.
     #[inline(always)]
-    fn ahead<T: Real, const F: bool, const W: usize>(k: &[T; W], h: T, z: &[T; W]) -> [T; W] {
-        let mut o = [T::ZERO; W];
-        for l in 0..W {
-            o[l] = fma::<T, F>(k[l], h, z[l]);
+    fn ahead<T: Real, const F: bool>(k: &[T], h: T, z: &[T], out: &mut [T]) {
+        let n = z.len();
+        let (k, out) = (&k[..n], &mut out[..n]);
+        for i in 0..n {
+            out[i] = fma::<T, F>(k[i], h, z[i]);
         }
-        o
     }
 
-    /// One integration step of one chunk.
+    /// One integration step of a block: `z1` from `z` and the drive `u`
+    /// (`k`, `acc`, `ahead`: scratch).
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn integrate<T: Real, const F: bool, const W: usize>(
+    fn integrate<T: Real, const F: bool>(
         &self,
         c: &Consts<T>,
-        z: &[T; W],
-        u: &[T; W],
-    ) -> [T; W] {
-        let k1 = self.rhs::<T, F, W>(c, z, u);
+        z: &[T],
+        u: &[T],
+        k: &mut [T],
+        acc: &mut [T],
+        ahead: &mut [T],
+        z1: &mut [T],
+    ) {
+        let n = z.len();
+        let (k, acc, ahead, z1) = (&mut k[..n], &mut acc[..n], &mut ahead[..n], &mut z1[..n]);
+        self.rhs::<T, F>(c, z, u, k);
         match self.integration {
-            Integration::Euler => Self::ahead::<T, F, W>(&k1, c.dt, z),
+            Integration::Euler => Self::ahead::<T, F>(k, c.dt, z, z1),
             Integration::Midpoint => {
-                let k2 = self.rhs::<T, F, W>(c, &Self::ahead::<T, F, W>(&k1, c.half_dt, z), u);
-                Self::ahead::<T, F, W>(&k2, c.dt, z)
+                Self::ahead::<T, F>(k, c.half_dt, z, ahead);
+                self.rhs::<T, F>(c, ahead, u, k);
+                Self::ahead::<T, F>(k, c.dt, z, z1);
             }
             Integration::Heun => {
                 // k1 + k2, with k2's `* r` fused into the sum (k2 has no other use).
-                let g2 = self.drive::<T, F, W>(c, &Self::ahead::<T, F, W>(&k1, c.dt, z), u);
-                let mut s = [T::ZERO; W];
-                for l in 0..W {
-                    s[l] = fma::<T, F>(g2[l], c.r, k1[l]);
+                Self::ahead::<T, F>(k, c.dt, z, ahead);
+                self.drive::<T, F>(c, ahead, u, acc);
+                for i in 0..n {
+                    acc[i] = fma::<T, F>(acc[i], c.r, k[i]);
                 }
-                Self::ahead::<T, F, W>(&s, c.half_dt, z)
+                Self::ahead::<T, F>(acc, c.half_dt, z, z1);
             }
             Integration::Ralston => {
                 let h = c.dt * T::from_f64(0.75);
-                let k2 = self.rhs::<T, F, W>(c, &Self::ahead::<T, F, W>(&k1, h, z), u);
                 let (w1, w2) = (T::from_f64(1.0 / 3.0), T::from_f64(2.0 / 3.0));
-                let mut s = [T::ZERO; W];
-                for l in 0..W {
-                    s[l] = fma::<T, F>(k2[l], w2, k1[l] * w1);
+                Self::ahead::<T, F>(k, h, z, ahead);
+                for i in 0..n {
+                    acc[i] = k[i] * w1;
                 }
-                Self::ahead::<T, F, W>(&s, c.dt, z)
+                self.rhs::<T, F>(c, ahead, u, k);
+                for i in 0..n {
+                    acc[i] = fma::<T, F>(k[i], w2, acc[i]);
+                }
+                Self::ahead::<T, F>(acc, c.dt, z, z1);
             }
             Integration::Rk4 => {
-                let k2 = self.rhs::<T, F, W>(c, &Self::ahead::<T, F, W>(&k1, c.half_dt, z), u);
-                let k3 = self.rhs::<T, F, W>(c, &Self::ahead::<T, F, W>(&k2, c.half_dt, z), u);
-                // XLA fuses k4's `* r` into the last addition of the sum (k4 has no
-                // other use): fma(g4, r, (k1 + 2 k2) + 2 k3).
-                let g4 = self.drive::<T, F, W>(c, &Self::ahead::<T, F, W>(&k3, c.dt, z), u);
                 let (two, sixth) = (T::from_f64(2.0), T::ONE / T::from_f64(6.0));
-                let mut s = [T::ZERO; W];
-                for l in 0..W {
-                    let a = fma::<T, F>(k3[l], two, fma::<T, F>(k2[l], two, k1[l]));
-                    s[l] = fma::<T, F>(g4[l], c.r, a) * sixth;
+                acc.copy_from_slice(k);
+                Self::ahead::<T, F>(k, c.half_dt, z, ahead);
+                self.rhs::<T, F>(c, ahead, u, k);
+                for i in 0..n {
+                    acc[i] = fma::<T, F>(k[i], two, acc[i]);
                 }
-                Self::ahead::<T, F, W>(&s, c.dt, z)
+                Self::ahead::<T, F>(k, c.half_dt, z, ahead);
+                self.rhs::<T, F>(c, ahead, u, k);
+                for i in 0..n {
+                    acc[i] = fma::<T, F>(k[i], two, acc[i]);
+                }
+                Self::ahead::<T, F>(k, c.dt, z, ahead);
+                // XLA fuses k4's `* r` into the last addition of the sum (k4 has
+                // no other use): fma(g4, r, (k1 + 2 k2) + 2 k3).
+                self.drive::<T, F>(c, ahead, u, k);
+                for i in 0..n {
+                    acc[i] = fma::<T, F>(k[i], c.r, acc[i]) * sixth;
+                }
+                Self::ahead::<T, F>(acc, c.dt, z, z1);
             }
         }
     }
 
-    /// One chunk: `(j, z, zF)` after the step from `(j, j_td, z)`.
+    /// One block: `j`, `z`, `zF` after the step, written through `S`.
     #[inline(always)]
-    fn chunk<T: Real, const F: bool, const W: usize>(
+    fn block<T: Real, const F: bool, S: Sink>(
         &self,
         c: &Consts<T>,
-        j: &[T; W],
-        j_td: &[T; W],
-        z: &[T; W],
-    ) -> ([T; W], [T; W], [T; W]) {
-        let mut jo = *j;
-        let mut zo = [T::ZERO; W];
+        io: RateIo<'_, T>,
+        s: &mut Scratch<T>,
+    ) {
+        let n = io.z.len();
+        let (j, j_td) = (&mut io.j[..n], &io.j_td[..n]);
+        let (z, z_f) = (io.z, &mut io.z_f[..n]);
+        let Scratch {
+            z0,
+            drive,
+            k,
+            acc,
+            ahead,
+            z1,
+        } = s;
+        let (z0, u, k) = (&mut z0[..n], &mut drive[..n], &mut k[..n]);
+        let (acc, ahead, z1) = (&mut acc[..n], &mut ahead[..n], &mut z1[..n]);
+        z0.copy_from_slice(z);
         if self.stateful {
-            let g = match self.act {
-                Some(a) => dfx_chunk::<T, F, W>(a, z),
-                None => [T::ONE; W],
-            };
-            let mut u = [T::ZERO; W];
-            for l in 0..W {
-                jo[l] = (j[l] * g[l]) * c.resist;
-                u[l] = jo[l] + j_td[l];
+            match self.act {
+                Some(a) => dfx_slice::<T, F>(a, z0, k),
+                None => k.fill(T::ONE),
             }
-            zo = self.integrate::<T, F, W>(c, z, &u);
+            // j' = (j * fx'(z)) * resist_scale, written back; u = j' + j_td.
+            for i in 0..n {
+                k[i] = (j[i] * k[i]) * c.resist;
+                u[i] = k[i] + j_td[i];
+            }
+            put::<T, S>(j, k);
+            self.integrate::<T, F>(c, z0, u, k, acc, ahead, z1);
             if self.threshold == Threshold::Soft {
-                for v in zo.iter_mut() {
+                for v in z1.iter_mut() {
                     *v = relu(*v - c.lambda) - relu(-*v - c.lambda);
                 }
             }
         } else {
             // `(j + j_td) + 0`: XLA drops the `+ 0`.
-            for l in 0..W {
-                zo[l] = j[l] + j_td[l];
+            for i in 0..n {
+                z1[i] = j[i] + j_td[i];
             }
         }
-        let mut fo = [T::ZERO; W];
+        put::<T, S>(z, z1);
         if let Some(a) = self.act {
-            fo = fx_chunk::<T, F, W>(a, &zo);
-            for v in fo.iter_mut() {
+            fx_slice::<T, F>(a, z1, k);
+            for v in k.iter_mut() {
                 *v = *v * c.out;
             }
+            put::<T, S>(z_f, k);
         }
-        (jo, zo, fo)
     }
+}
+
+/// Stores `src` into `dst` through the sink, whole `LANES` chunks at a time.
+#[inline(always)]
+fn put<T: Real, S: Sink>(dst: &mut [T], src: &[T]) {
+    let n = dst.len();
+    let full = n - n % LANES;
+    for (d, s) in dst[..full]
+        .chunks_exact_mut(LANES)
+        .zip(src[..full].chunks_exact(LANES))
+    {
+        S::put::<T, LANES>(d.try_into().unwrap(), s.try_into().unwrap());
+    }
+    dst[full..].copy_from_slice(&src[full..n]);
 }
 
 impl Kernel for Step {
@@ -1046,43 +1094,21 @@ impl Kernel for Step {
 
     #[inline(always)]
     fn run<T: Real, const F: bool, S: Sink>(&self, io: RateIo<'_, T>) {
-        const W: usize = LANES;
         let c = self.consts::<T>();
-        let n = io.z.len();
-        let (j, j_td, z, z_f) = (io.j, &io.j_td[..n], io.z, &mut io.z_f[..n]);
-        let j = &mut j[..n];
-        let full = n - n % W;
-        let mut i = 0;
-        while i < full {
-            let r = i..i + W;
-            let jc: [T; W] = j[r.clone()].try_into().unwrap();
-            let tc: [T; W] = j_td[r.clone()].try_into().unwrap();
-            let zc: [T; W] = z[r.clone()].try_into().unwrap();
-            let (jo, zo, fo) = self.chunk::<T, F, W>(&c, &jc, &tc, &zc);
-            if self.stateful {
-                S::put((&mut j[r.clone()]).try_into().unwrap(), &jo);
-            }
-            S::put((&mut z[r.clone()]).try_into().unwrap(), &zo);
-            if self.act.is_some() {
-                S::put((&mut z_f[r]).try_into().unwrap(), &fo);
-            }
-            i += W;
-        }
-        let live = n - full;
-        if live > 0 {
-            // The tail through the same code, padded with zeros.
-            let (mut jc, mut tc, mut zc) = ([T::ZERO; W], [T::ZERO; W], [T::ZERO; W]);
-            jc[..live].copy_from_slice(&j[full..]);
-            tc[..live].copy_from_slice(&j_td[full..]);
-            zc[..live].copy_from_slice(&z[full..]);
-            let (jo, zo, fo) = self.chunk::<T, F, W>(&c, &jc, &tc, &zc);
-            if self.stateful {
-                j[full..].copy_from_slice(&jo[..live]);
-            }
-            z[full..].copy_from_slice(&zo[..live]);
-            if self.act.is_some() {
-                z_f[full..].copy_from_slice(&fo[..live]);
-            }
+        let mut s = Scratch {
+            z0: [T::ZERO; BLOCK],
+            drive: [T::ZERO; BLOCK],
+            k: [T::ZERO; BLOCK],
+            acc: [T::ZERO; BLOCK],
+            ahead: [T::ZERO; BLOCK],
+            z1: [T::ZERO; BLOCK],
+        };
+        let mut rest = io;
+        while !rest.z.is_empty() {
+            let m = rest.z.len().min(BLOCK);
+            let (head, tail) = rest.split_at(m);
+            self.block::<T, F, S>(&c, head, &mut s);
+            rest = tail;
         }
         S::finish();
     }
