@@ -23,7 +23,7 @@
 //! euler     z + f(z) dt                                   fma(k1, dt, z)
 //! midpoint  k2 = f(fma(k1, dt/2, z));                     fma(k2, dt, z)
 //! heun      k2 = f(fma(k1, dt, z));                       fma(k1 + k2, dt/2, z)
-//! ralston   k2 = f(fma(k1, 3dt/4, z));                    fma(fma(k2, 2/3, k1 * (1/3)), dt, z)
+//! ralston   k2 = f(fma(k1, 3dt/4, z));                    fma(fma(k1, 1/3, k2 * (2/3)), dt, z)
 //! rk4       k2 = f(fma(k1, dt/2, z)); k3 = f(fma(k2, dt/2, z)); k4 = f(fma(k3, dt, z))
 //!           fma((((k1 + 2 k2) + 2 k3) + k4) * (1/6), dt, z)
 //! ```
@@ -985,12 +985,11 @@ impl Step {
                 let h = c.dt * T::from_f64(0.75);
                 let (w1, w2) = (T::from_f64(1.0 / 3.0), T::from_f64(2.0 / 3.0));
                 Self::ahead::<T, F>(k, h, z, ahead);
-                for i in 0..n {
-                    acc[i] = k[i] * w1;
-                }
+                acc.copy_from_slice(k);
                 self.rhs::<T, F>(c, ahead, u, k);
+                // k1/3 + 2 k2/3 as XLA contracts ngc-learn's `_ralston`: fma(k1, 1/3, k2 * 2/3).
                 for i in 0..n {
-                    acc[i] = fma::<T, F>(k[i], w2, acc[i]);
+                    acc[i] = fma::<T, F>(acc[i], w1, k[i] * w2);
                 }
                 Self::ahead::<T, F>(acc, c.dt, z, z1);
             }

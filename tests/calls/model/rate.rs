@@ -338,21 +338,23 @@ impl Rate {
                 (j * dfx(act, z)) * rs
             };
             let u = jm + jt;
-            let f = |v: T| (-leak(v)).fma(gamma, u) * r;
+            // f = g * r; where XLA fuses a stage's `* r` into the next sum, so does this.
+            let g = |v: T| (-leak(v)).fma(gamma, u);
+            let f = |v: T| g(v) * r;
             let k1 = f(z);
             let z1 = match self.method() {
                 "euler" => k1.fma(h, z),
                 "midpoint" => f(k1.fma(half, z)).fma(h, z),
-                "heun" => (k1 + f(k1.fma(h, z))).fma(half, z),
+                "heun" => g(k1.fma(h, z)).fma(r, k1).fma(half, z),
                 "ralston" => {
                     let k2 = f(k1.fma(h * T::of(0.75), z));
-                    k2.fma(T::of(2.0 / 3.0), k1 * T::of(1.0 / 3.0)).fma(h, z)
+                    k1.fma(T::of(1.0 / 3.0), k2 * T::of(2.0 / 3.0)).fma(h, z)
                 }
                 _ => {
                     let k2 = f(k1.fma(half, z));
                     let k3 = f(k2.fma(half, z));
-                    let k4 = f(k3.fma(h, z));
-                    let s = (k3.fma(two, k2.fma(two, k1)) + k4) * (one / T::of(6.0));
+                    let g4 = g(k3.fma(h, z));
+                    let s = g4.fma(r, k3.fma(two, k2.fma(two, k1))) * (one / T::of(6.0));
                     s.fma(h, z)
                 }
             };
