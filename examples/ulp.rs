@@ -2,7 +2,7 @@
 //! the Bernoulli kernel feeds them, and of XLA's `tanh`/`exp` (RateCell's; see
 //! `src/core/vmath.rs` and `docs/benchmarks.md`).
 //!
-//! `cargo run --release --example ulp` (about a minute): every f32 in the ranges;
+//! `cargo run --release --example ulp` (tens of minutes: the XLA tanh/exp sweeps are long): every f32 in the ranges;
 //! f64 on 2^26 points per function, against glibc's `log`/`exp`/`tanh`.
 use ngc_cells::core::vmath::{
     exp_f32, exp_f64, exp_xla_f32, exp_xla_f64, ln_f32, ln_f64, tanh_f32, tanh_f64,
