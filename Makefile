@@ -8,12 +8,13 @@ OUT ?= target/demo
 lib:
 	cargo build --release
 
-# Build the library and run the main C demo (learns 8x8 bars; writes PGM images to $(OUT)).
+# Build the library and run the main C demo: sparse coding of 8x8 bars, every neuron an
+# ngc-cell (prints its energy per epoch; writes $(OUT)/bars_dictionary.png). Seconds.
 demo: lib
 	mkdir -p $(OUT)
 	$(CC) $(CFLAGS) -Iinclude examples/c/bars.c -Ltarget/release -lngc_cells -lm \
 	    -Wl,-rpath,$(CURDIR)/target/release -o $(OUT)/bars
-	$(OUT)/bars 30 $(OUT)
+	$(OUT)/bars 20 $(OUT)
 
 # The quick start: ngc-learn's own test sequence, linked against the shared library.
 quickstart: lib

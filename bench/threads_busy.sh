@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # 1 thread vs 2 threads with a competing busy process, one run:
-#   bench/threads_busy.sh [--before LIBDIR] [--advances N] [--rounds R] [-- threads_busy args]
+#   bench/threads_busy.sh [--before LIBDIR] [--advances N] [--rounds R] [--idle-rt]
+#                         [-- threads_busy args]
 #
 # Builds the library (release) and bench/c/threads_busy.c, then for each load
 #   idle         nothing else started by this script,
@@ -16,7 +17,11 @@
 #   lib load size dtype mode threads advances median_us mean_us p90_us ratio_median
 # ratio_median is 2-thread median / 1-thread median (the figure issue 13 bounds
 # by 1.15 under load). The machine's other load shows in the header: numbers
-# taken while other programs run are noisy.
+# taken while other programs run are noisy, and on a shared machine "idle" is
+# rarely idle; --idle-rt runs the idle measurement under `chrt -f 1` (real-time
+# priority: other programs' threads then do not take this process's cores, as
+# on an idle machine; a second or two per size). The busy loads always run at
+# normal priority, competing with the busy loop as any program would.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -26,13 +31,15 @@ before=""
 advances=400
 rounds=1
 extra=()
+idle_rt=0
 while [ $# -gt 0 ]; do
     case "$1" in
+        --idle-rt) idle_rt=1; shift ;;
         --before) before="$(cd "$2" && pwd)"; shift 2 ;;
         --advances) advances="$2"; shift 2 ;;
         --rounds) rounds="$2"; shift 2 ;;
         --) shift; extra=("$@"); break ;;
-        *) echo "usage: $0 [--before LIBDIR] [--advances N] [--rounds R] [-- ARGS]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--before LIBDIR] [--advances N] [--rounds R] [--idle-rt] [-- ARGS]" >&2; exit 2 ;;
     esac
 done
 
@@ -88,7 +95,14 @@ for ((r = 0; r < rounds; r++)); do
             name="${lib%%=*}"
             dir="${lib#*=}"
             # LD_LIBRARY_PATH takes precedence over the program's RUNPATH.
-            LD_LIBRARY_PATH="$dir" "$out/threads_busy" "$load" --advances "$advances" "${extra[@]}" |
+            rt=()
+            if [ "$load" = idle ] && [ "$idle_rt" = 1 ]; then
+                rt=(chrt -f 1)
+                name_load=idle-rt
+            else
+                name_load="$load"
+            fi
+            LD_LIBRARY_PATH="$dir" "${rt[@]}" "$out/threads_busy" "$name_load" --advances "$advances" "${extra[@]}" |
                 sed "s/^/$name\t/" | tee -a "$tsv"
         done
         stop_busy

@@ -1,9 +1,12 @@
 //! Measures the maximum error, in ulp, of the kernel's `ln`/`exp` on the inputs
-//! the Bernoulli kernel feeds them (see `src/core/vmath.rs` and `docs/benchmarks.md`).
+//! the Bernoulli kernel feeds them, and of XLA's `tanh`/`exp` (RateCell's; see
+//! `src/core/vmath.rs` and `docs/benchmarks.md`).
 //!
-//! `cargo run --release --example ulp` (about a minute): every f32 in the ranges;
-//! f64 on 2^26 points per function, against glibc's `log`/`exp`.
-use ngc_cells::core::vmath::{exp_f32, exp_f64, ln_f32, ln_f64};
+//! `cargo run --release --example ulp` (tens of minutes: the XLA tanh/exp sweeps are long): every f32 in the ranges;
+//! f64 on 2^26 points per function, against glibc's `log`/`exp`/`tanh`.
+use ngc_cells::core::vmath::{
+    exp_f32, exp_f64, exp_xla_f32, exp_xla_f64, ln_f32, ln_f64, tanh_f32, tanh_f64,
+};
 
 fn ulp32(approx: f32, exact: f64) -> f64 {
     let e = (exact as f32).abs();
@@ -105,6 +108,21 @@ fn main() {
     sweep32("ln_f32 (no fma)", 1e-4, 0.9999, ln_f32::<false>, f64::ln);
     sweep32("exp_f32 (fma)", -86.6, 88.72, exp_f32::<true>, f64::exp);
     sweep32("exp_f32 (no fma)", -86.6, 88.72, exp_f32::<false>, f64::exp);
+    // XLA's own (RateCell's activations): tanh is odd, so [0, 20] covers it.
+    sweep32(
+        "tanh_f32 [XLA] (fma)",
+        0.0,
+        20.0,
+        tanh_f32::<true>,
+        f64::tanh,
+    );
+    sweep32(
+        "exp_xla_f32 [XLA] (fma)",
+        -87.33,
+        88.72,
+        exp_xla_f32::<true>,
+        f64::exp,
+    );
     sweep64(
         "ln_f64 (fma)",
         1e-4,
@@ -135,6 +153,22 @@ fn main() {
         -707.0,
         709.78,
         exp_f64::<false>,
+        f64::exp,
+        none,
+    );
+    sweep64(
+        "tanh_f64 [XLA] (fma)",
+        -20.0,
+        20.0,
+        tanh_f64::<true>,
+        f64::tanh,
+        none,
+    );
+    sweep64(
+        "exp_xla_f64 [XLA] (fma)",
+        -708.39,
+        709.78,
+        exp_xla_f64::<true>,
         f64::exp,
         none,
     );

@@ -25,7 +25,7 @@
 //   buffer of the wrong type for the cell's dtype is an ngc::Error
 //   (NGC_ERR_DTYPE_MISMATCH), as in C.
 // - One static factory per cell type (bernoulli_error, gaussian_error, laplacian_error,
-//   reward_error); every other member works on any type. set_shaped() gives a
+//   reward_error, rate); every other member works on any type. set_shaped() gives a
 //   compartment new dims (a per-unit Sigma, say), row-major as in ngc-learn.
 //
 // Compile with -std=c++17 (or later) and link as for C (-lngc_cells, or the static
@@ -143,6 +143,26 @@ class Cell {
         NgcCell *cell = nullptr;
         check(ngc_reward_error_cell_new(name.c_str(), n_units, batch_size, alpha, ema_window_len,
                                         use_online_predictor, static_cast<NgcDtype>(dtype), &cell));
+        return Cell(cell);
+    }
+
+    /// ngc-learn's RateCell(name, n_units, tau_m, prior=(prior, prior_leak), act_fx,
+    /// output_scale, threshold=(threshold, threshold_lambda), integration_type,
+    /// batch_size, resist_scale, shape, is_stateful), as ngc_rate_cell_new (the
+    /// arguments in the C order; the names are the C header's). Stateless when tau_m <= 0
+    /// or !is_stateful. A stateful advance writes j back (j * fx'(z) * resist_scale).
+    static Cell rate(const std::string &name, std::size_t n_units, std::size_t batch_size,
+                     double tau_m, const std::string &prior = "gaussian", double prior_leak = 0.0,
+                     const std::string &act_fx = "identity", double output_scale = 1.0,
+                     const std::string &threshold = "none", double threshold_lambda = 0.0,
+                     const std::string &integration = "euler", double resist_scale = 1.0,
+                     bool is_stateful = true, Dtype dtype = Dtype::F32,
+                     const std::optional<std::array<std::size_t, 3>> &shape = std::nullopt) {
+        NgcCell *cell = nullptr;
+        check(ngc_rate_cell_new(name.c_str(), n_units, batch_size, tau_m, prior.c_str(), prior_leak,
+                                act_fx.c_str(), output_scale, threshold.c_str(), threshold_lambda,
+                                integration.c_str(), resist_scale, is_stateful,
+                                shape ? shape->data() : nullptr, static_cast<NgcDtype>(dtype), &cell));
         return Cell(cell);
     }
 

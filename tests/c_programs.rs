@@ -81,38 +81,6 @@ fn quickstart_example_matches_ngc_learn() {
 }
 
 #[test]
-fn bars_demo_learns() {
-    let exe = scratch("c").join("bars");
-    build(
-        "cc",
-        C_FLAGS,
-        &[root().join("examples/c/bars.c")],
-        &exe,
-        Link::Static,
-    );
-    let dir = scratch("bars-out");
-    let out = stdout(&run(&exe, &["4", dir.to_str().unwrap()]));
-    let ll: Vec<f64> = out
-        .lines()
-        .filter_map(|l| {
-            let mut w = l.split_whitespace();
-            let epoch: usize = w.next()?.parse().ok()?;
-            let v: f64 = w.next()?.parse().ok()?;
-            (epoch > 0).then_some(v)
-        })
-        .collect();
-    assert_eq!(ll.len(), 4, "{out}");
-    assert!(
-        ll.windows(2).all(|w| w[1] > w[0]),
-        "log-likelihood not rising: {ll:?}"
-    );
-    for f in ["bars_weights.pgm", "bars_recon.pgm"] {
-        let img = std::fs::read(dir.join(f)).unwrap();
-        assert!(img.starts_with(b"P5\n"), "{f}");
-    }
-}
-
-#[test]
 fn readme_quick_start_compiles_and_runs() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let section = readme

@@ -1340,7 +1340,122 @@ static CASES: &[Case] = &[
             Some(st)
         },
     },
+    // ---- RateCell's constructor ------------------------------------------------------
+    Case {
+        id: "M80",
+        misuse: "an unknown prior",
+        call: "ngc_rate_cell_new(\"r\", 4, 1, 10, \"student\", ...)",
+        gives: Gives::Status(NGC_ERR_INVALID_ARGUMENT),
+        message: Some("prior \"student\" is not one of: \"gaussian\", \"laplacian\", \"cauchy\", \"exp\""),
+        changes: None,
+        prepare: None,
+        run: |_| Some(rate_new(4, 10.0, Some(c"student"), Some(c"tanh"), None, None)),
+    },
+    Case {
+        id: "M81",
+        misuse: "an unknown activation (ngc-learn runs heaviside for any name containing it)",
+        call: "ngc_rate_cell_new(\"r\", 4, 1, 10, NULL, 0, \"my_heaviside\", ...)",
+        gives: Gives::Status(NGC_ERR_INVALID_ARGUMENT),
+        message: Some("(ngc-learn runs heaviside for any name containing \"heaviside\"; write \"heaviside\")"),
+        changes: None,
+        prepare: None,
+        run: |_| Some(rate_new(4, 10.0, None, Some(c"my_heaviside"), None, None)),
+    },
+    Case {
+        id: "M82",
+        misuse: "`\"cauchy_threshold\"` (raises in ngc-learn 3.2.3)",
+        call: "ngc_rate_cell_new(\"r\", 4, 1, 10, NULL, 0, NULL, 1, \"cauchy_threshold\", ...)",
+        gives: Gives::Status(NGC_ERR_INVALID_ARGUMENT),
+        message: Some("threshold \"cauchy_threshold\" is not offered"),
+        changes: None,
+        prepare: None,
+        run: |_| Some(rate_new(4, 10.0, None, None, Some(c"cauchy_threshold"), None)),
+    },
+    Case {
+        id: "M83",
+        misuse: "an unknown integration method",
+        call: "ngc_rate_cell_new(\"r\", 4, 1, 10, NULL, 0, NULL, 1, NULL, 0, \"rk3\", ...)",
+        gives: Gives::Status(NGC_ERR_INVALID_ARGUMENT),
+        message: Some("integration \"rk3\" is not one of: \"euler\""),
+        changes: None,
+        prepare: None,
+        run: |_| Some(rate_new(4, 10.0, None, None, None, Some(c"rk3"))),
+    },
+    Case {
+        id: "M84",
+        misuse: "a stateful softmax (broken in ngc-learn 3.2.3)",
+        call: "ngc_rate_cell_new(\"r\", 4, 1, 10, NULL, 0, \"softmax\", ...)",
+        gives: Gives::Status(NGC_ERR_INVALID_ARGUMENT),
+        message: Some("act_fx \"softmax\" is accepted on a stateless cell only"),
+        changes: None,
+        prepare: None,
+        run: |_| Some(rate_new(4, 10.0, None, Some(c"softmax"), None, None)),
+    },
+    Case {
+        id: "M85",
+        misuse: "bkwta on fewer than 5 units",
+        call: "ngc_rate_cell_new(\"r\", 4, 1, 10, NULL, 0, \"bkwta\", ...)",
+        gives: Gives::Status(NGC_ERR_INVALID_ARGUMENT),
+        message: Some("act_fx \"bkwta\" needs a 2-D state (batch, n_units) with n_units >= 5"),
+        changes: None,
+        prepare: None,
+        run: |_| Some(rate_new(4, 10.0, None, Some(c"bkwta"), None, None)),
+    },
+    Case {
+        id: "M86",
+        misuse: "a name argument not UTF-8",
+        call: "ngc_rate_cell_new(\"r\", 4, 1, 10, NULL, 0, \"\\xff\", ...)",
+        gives: Gives::Status(NGC_ERR_INVALID_ARGUMENT),
+        message: Some("act_fx is not valid UTF-8"),
+        changes: None,
+        prepare: None,
+        run: |_| Some(rate_new(4, 10.0, None, Some(c"\xff"), None, None)),
+    },
 ];
+
+/// `ngc_rate_cell_new` with these names (NULL for `None`), the rest valid: a
+/// failure must not write its output.
+fn rate_new(
+    n: usize,
+    tau_m: f64,
+    prior: Option<&CStr>,
+    act_fx: Option<&CStr>,
+    threshold: Option<&CStr>,
+    integration: Option<&CStr>,
+) -> NgcStatus {
+    let p = |c: Option<&CStr>| c.map_or(ptr::null(), |c| c.as_ptr());
+    let mut out: *mut NgcCell = ptr::null_mut();
+    // SAFETY: NUL-terminated or NULL strings, a valid out pointer.
+    let st = unsafe {
+        ngc_rate_cell_new(
+            c"r".as_ptr(),
+            n,
+            1,
+            tau_m,
+            p(prior),
+            0.0,
+            p(act_fx),
+            1.0,
+            p(threshold),
+            0.0,
+            p(integration),
+            1.0,
+            true,
+            ptr::null(),
+            NGC_DTYPE_F32,
+            &mut out,
+        )
+    };
+    if st == NGC_OK {
+        // SAFETY: a handle just made.
+        unsafe { ngc_cell_free(out) };
+    }
+    assert!(
+        st == NGC_OK || out.is_null(),
+        "a failed constructor wrote its output"
+    );
+    st
+}
 
 /// Runs `f` on a new float32 cell (4 units) of that name, then frees it.
 fn with_named(name: &str, f: impl FnOnce(*mut NgcCell) -> NgcStatus) -> NgcStatus {

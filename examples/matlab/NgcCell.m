@@ -2,7 +2,8 @@ classdef NgcCell < handle
 %NGCCELL The methods every ngc-cells cell type has, through the ngc_mex gateway.
 %
 %   Make a cell with its type's class: BernoulliErrorCell, GaussianErrorCell,
-%   LaplacianErrorCell, RewardErrorCell (each a thin subclass of this one). Then:
+%   LaplacianErrorCell, RewardErrorCell, RateCell (each a thin subclass of this one).
+%   Then:
 %
 %   c.set('mu', v)           copy values into a compartment (names are ngc-learn's;
 %                            s = c.info() lists them)

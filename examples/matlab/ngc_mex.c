@@ -3,7 +3,7 @@
  *
  * The classdefs beside this file are the interface users see: NgcCell.m (the methods,
  * common to every cell type) and one thin subclass per cell type (BernoulliErrorCell.m,
- * GaussianErrorCell.m, LaplacianErrorCell.m, RewardErrorCell.m). They call this
+ * GaussianErrorCell.m, LaplacianErrorCell.m, RewardErrorCell.m, RateCell.m). They call this
  * gateway as ngc_mex(command, ...):
  *
  *   h = ngc_mex('new', type, name, n_units, batch_size, dtype, <type's parameters>)
@@ -11,6 +11,9 @@
  *         'GaussianErrorCell'   sigma, shape
  *         'LaplacianErrorCell'  scale, shape
  *         'RewardErrorCell'     alpha, ema_window_len, use_online_predictor
+ *         'RateCell'            tau_m, prior, prior_leak, act_fx, output_scale, threshold,
+ *                               threshold_lambda, integration_type, resist_scale,
+ *                               is_stateful, shape
  *       (shape is [] or [H W C]; dtype 'single' or 'double'; ngc_mex('types') lists
  *       the types. The 0.1 form ngc_mex('new', name, n_units, batch_size,
  *       input_logits, shape, dtype) still makes a BernoulliErrorCell.)
@@ -241,6 +244,29 @@ static NgcStatus make_reward(const char *name, size_t n, size_t b, NgcDtype dt,
     return ngc_reward_error_cell_new(name, n, b, alpha, window, online, dt, out);
 }
 
+static NgcStatus make_rate(const char *name, size_t n, size_t b, NgcDtype dt,
+                           const mxArray *const *p, NgcCell **out) {
+    size_t shape[3];
+    double tau_m = scalar_arg(p[0], "tau_m");
+    char *prior = string_arg(p[1], "prior");
+    double leak = scalar_arg(p[2], "prior_leak");
+    char *act_fx = string_arg(p[3], "act_fx");
+    double output_scale = scalar_arg(p[4], "output_scale");
+    char *threshold = string_arg(p[5], "threshold");
+    double lambda = scalar_arg(p[6], "threshold_lambda");
+    char *integration = string_arg(p[7], "integration_type");
+    double resist_scale = scalar_arg(p[8], "resist_scale");
+    bool stateful = scalar_arg(p[9], "is_stateful") != 0.0;
+    const size_t *sp = shape_arg(p[10], shape);
+    NgcStatus st = ngc_rate_cell_new(name, n, b, tau_m, prior, leak, act_fx, output_scale, threshold,
+                                     lambda, integration, resist_scale, stateful, sp, dt, out);
+    mxFree(prior);
+    mxFree(act_fx);
+    mxFree(threshold);
+    mxFree(integration);
+    return st;
+}
+
 static const struct {
     const char *type;   /* ngc-learn's class name, as ngc_cell_type gives it */
     int n_params;       /* arguments after dtype */
@@ -251,6 +277,10 @@ static const struct {
     {"GaussianErrorCell", 2, "sigma, shape", make_gaussian},
     {"LaplacianErrorCell", 2, "scale, shape", make_laplacian},
     {"RewardErrorCell", 3, "alpha, ema_window_len, use_online_predictor", make_reward},
+    {"RateCell", 11,
+     "tau_m, prior, prior_leak, act_fx, output_scale, threshold, threshold_lambda, "
+     "integration_type, resist_scale, is_stateful, shape",
+     make_rate},
 };
 #define N_FAMILY (sizeof FAMILY / sizeof FAMILY[0])
 

@@ -135,9 +135,9 @@ function T = family_tests(T)
 % Every cell type the gateway knows has its classdef, a subclass of NgcCell.
 types = ngc_mex('types');
 T = check(T, isequal(types, {'BernoulliErrorCell', 'GaussianErrorCell', ...
-                             'LaplacianErrorCell', 'RewardErrorCell'}), 'the types');
+                             'LaplacianErrorCell', 'RewardErrorCell', 'RateCell'}), 'the types');
 for k = 1:numel(types)
-    if strcmp(types{k}, 'RewardErrorCell')
+    if strcmp(types{k}, 'RewardErrorCell') || strcmp(types{k}, 'RateCell')
         c = feval(types{k}, 'any', 2, 0.5);
     else
         c = feval(types{k}, 'any', 2);
@@ -273,6 +273,42 @@ off.evolve();
 T = check(T, isequal(off.get('rpe'), [1 -2; 3 0.5; 5 6]') && ~any(any(off.get('mu'))), ...
           'no online predictor: rpe = reward, mu stays 0');
 T = expect_error(T, @() RewardErrorCell('w', 2, 0.1, 'ema_window_len', 0), 'ngc:NGC_ERR_ZERO_SIZE', '');
+
+% RateCell: stateful Euler, tau_m = 10, dt = 1: z = z + (j + j_td) / 10; zF = fx(z).
+z = RateCell('z', 2, 10);
+s = z.info();
+T = check(T, isequal(s.compartments, {'j', 'j_td', 'z', 'zF'}), 'Rate compartments');
+z.set('j', [1; 2]);
+z.set('j_td', [0.5; 0]);
+z.advance(0, 1);
+T = check(T, max(abs(z.get('zF') - [0.15; 0.2])) < 1e-7 && isequal(z.get('z'), z.get('zF')), ...
+          'Rate: one Euler step');
+T = expect_error(T, @() z.loss(), 'ngc:NGC_ERR_NOT_SUPPORTED', '');
+% tanh: the drive j .* tanh'(z) is written back into j.
+t = RateCell('t', 2, 10, 'act_fx', 'tanh');
+t.set('j', [1; 2]);
+t.advance();
+t.advance();
+w = 1 - tanh([0.1; 0.2]).^2;
+T = check(T, max(abs(t.get('j') - [1; 2] .* w)) < 1e-6 && ...
+          max(abs(t.get('z') - ([0.1; 0.2] + 0.1 * [1; 2] .* w))) < 1e-6, 'Rate: j written back');
+% A Gaussian prior's leak and output_scale, double: z = z + (-0.5 z + j) / 10, zF = 2 z.
+g = RateCell('g', 2, 10, 'prior', {'gaussian', 0.5}, 'output_scale', 2, 'dtype', 'double');
+g.set('z', [1; -2]);
+g.advance();
+T = check(T, max(abs(g.get('z') - [0.95; -1.9])) < 1e-15 && isequal(g.get('zF'), 2 * g.get('z')), ...
+          'Rate: leak and output_scale');
+% Stateless (tau_m = 0): z = j + j_td, zF = relu(z).
+st = RateCell('s', 2, 0, 'act_fx', 'relu', 'batch_size', 2);
+st.set('j', [-1 2; 3 -4]');
+st.set('j_td', [0.5 0.25; 0 0]');
+st.advance();
+T = check(T, isequal(st.get('z'), single([-0.5 2.25; 3 -4]')) && ...
+          isequal(st.get('zF'), single([0 2.25; 3 0]')), 'Rate: stateless');
+T = expect_error(T, @() RateCell('x', 2, 1, 'prior', {'nope', 0}), 'ngc:NGC_ERR_INVALID_ARGUMENT', 'nope');
+T = expect_error(T, @() RateCell('x', 2, 1, 'threshold', {'cauchy_threshold', 0.1}), ...
+                 'ngc:NGC_ERR_INVALID_ARGUMENT', 'cauchy_threshold');
+T = expect_error(T, @() RateCell('x', 2, 1, 'prior', {1, 2}), 'ngc:usage', '{name, value}');
 end
 
 function make_and_drop()

@@ -13,6 +13,11 @@
 //! sum           = Σ term   (f64, per SUM_BLOCK block, blocks added in order by the cell)
 //! ```
 //!
+//! A modulator or mask that holds ones everywhere (the cell knows: see
+//! `Slot::Rest`) is passed as `None`: it is then neither read, multiplied nor
+//! (the mask) rewritten, which saves 12 of a step's 28 bytes per f32 element
+//! and changes no bit (`x * 1 == x`, NaN, infinities and -0 included).
+//!
 //! `param` is the cell's parameter (Gaussian `Sigma`, or its reciprocal) for
 //! each element, either one value for all or a full-length array ([`Param`]).
 //! `pre` is a first half of the element that is worth computing one chunk

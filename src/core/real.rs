@@ -2,7 +2,7 @@
 //!
 //! [`Real`] is what every cell's math needs of `f32` and `f64`: arithmetic,
 //! conversions, the standard library's (libm) transcendental functions for
-//! reference code, and the library's own fast `ln`/`exp`/`tanh` ([`vmath`](super::vmath))
+//! reference code, and the library's own fast `ln`/`exp` and XLA's `exp`/`tanh` ([`vmath`](super::vmath))
 //! for the kernels. It knows nothing of any cell type.
 
 use std::fmt::Debug;
@@ -58,6 +58,8 @@ pub trait Real:
     fn exp_k<const F: bool>(self) -> Self;
     /// The kernels' `tanh` ([`vmath`]: XLA's rational approximation).
     fn tanh_k<const F: bool>(self) -> Self;
+    /// XLA's `exp` ([`vmath`]), results below the smallest normal number flushed to 0.
+    fn exp_xla<const F: bool>(self) -> Self;
     /// `self * b + c` with one rounding.
     fn mul_add(self, b: Self, c: Self) -> Self;
 }
@@ -157,6 +159,10 @@ impl Real for f32 {
         vmath::tanh_f32::<F>(self)
     }
     #[inline(always)]
+    fn exp_xla<const F: bool>(self) -> Self {
+        vmath::exp_xla_f32::<F>(self)
+    }
+    #[inline(always)]
     fn mul_add(self, b: Self, c: Self) -> Self {
         f32::mul_add(self, b, c)
     }
@@ -218,6 +224,10 @@ impl Real for f64 {
     #[inline(always)]
     fn tanh_k<const F: bool>(self) -> Self {
         vmath::tanh_f64::<F>(self)
+    }
+    #[inline(always)]
+    fn exp_xla<const F: bool>(self) -> Self {
+        vmath::exp_xla_f64::<F>(self)
     }
     #[inline(always)]
     fn mul_add(self, b: Self, c: Self) -> Self {

@@ -208,6 +208,8 @@ pub struct Driver {
     arenas: Vec<Arena>,
     not_a_cell: *mut u64,
     trace: VecDeque<String>,
+    /// Whether calls are recorded in `trace` (printed on a failure).
+    tracing: bool,
     pub stats: Stats,
 }
 
@@ -240,6 +242,43 @@ fn last_error() -> String {
         .into_owned()
 }
 
+/// The thread's last-error message, as bytes (read without allocating: every
+/// call reads it twice).
+struct Msg {
+    buf: [u8; 1100],
+    len: usize,
+}
+
+impl Msg {
+    fn now() -> Msg {
+        let mut m = Msg {
+            buf: [0; 1100],
+            len: 0,
+        };
+        // SAFETY: buf is writable for its length.
+        let n = unsafe { ngc_last_error_message(m.buf.as_mut_ptr().cast(), m.buf.len()) };
+        m.len = n.min(m.buf.len() - 1);
+        m
+    }
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(self.bytes()).into_owned()
+    }
+}
+
+/// Records a call in the trace when tracing is on (formatting costs more than the
+/// call: a seeded run traces only when it replays a failure).
+macro_rules! log {
+    ($d:expr, $($arg:tt)*) => {
+        if $d.tracing {
+            let line = format!($($arg)*);
+            $d.log(line);
+        }
+    };
+}
+
 /// An impossible allocation (far past any machine) that still passes the size checks.
 const HUGE_BYTES: usize = 1 << 50;
 
@@ -259,14 +298,23 @@ impl Driver {
             arenas: (0..4).map(|i| Arena::new(i >= 2, i)).collect(),
             not_a_cell: Box::into_raw(Box::new([0u64; 64])).cast::<u64>(),
             trace: VecDeque::new(),
+            tracing: true,
             stats: Stats::default(),
         }
+    }
+
+    /// Turns the trace of the last 40 calls off (a failure then says so) or on.
+    pub fn set_tracing(&mut self, on: bool) {
+        self.tracing = on;
     }
 
     fn fail(&self, what: &str) -> ! {
         let mut t = String::new();
         for line in &self.trace {
             let _ = writeln!(t, "  {line}");
+        }
+        if !self.tracing {
+            t.push_str("  (not traced)\n");
         }
         panic!(
             "{}: call #{}: {what}\nlast calls (newest last):\n{t}",
@@ -523,7 +571,7 @@ impl Driver {
     // ---- checks -------------------------------------------------------------------
 
     /// Checks a returned status against the prediction and the last-error message.
-    fn check_status(&mut self, func: &'static str, want: NgcStatus, got: NgcStatus, before: &str) {
+    fn check_status(&mut self, func: &'static str, want: NgcStatus, got: NgcStatus, before: &Msg) {
         self.stats.calls += 1;
         *self.stats.statuses.entry(got).or_default() += 1;
         *self.stats.functions.entry(func).or_default() += 1;
@@ -538,15 +586,19 @@ impl Driver {
         self.check_message(func, got != NGC_OK, before);
     }
 
-    fn check_message(&self, func: &str, failed: bool, before: &str) {
-        let msg = last_error();
+    fn check_message(&self, func: &str, failed: bool, before: &Msg) {
+        let msg = Msg::now();
+        let b = msg.bytes();
         if failed {
-            if !msg.starts_with(&format!("{func}: ")) || msg.len() <= func.len() + 2 {
-                self.fail(&format!("{func} failed with the message {msg:?}"));
+            let named = b.starts_with(func.as_bytes()) && b[func.len()..].starts_with(b": ");
+            if !named || b.len() <= func.len() + 2 {
+                self.fail(&format!("{func} failed with the message {:?}", msg.text()));
             }
-        } else if msg != before {
+        } else if b != before.bytes() {
             self.fail(&format!(
-                "{func} succeeded but changed the message from {before:?} to {msg:?}"
+                "{func} succeeded but changed the message from {:?} to {:?}",
+                before.text(),
+                msg.text()
             ));
         }
     }
@@ -718,7 +770,8 @@ impl Driver {
                 _ => r.below(hi)? as usize + 1,
             })
         };
-        let n_units = size(r, 4)?;
+        // Up to 8 units: 5 or more reach what needs them (RateCell's bkwta keeps 5 per row).
+        let n_units = size(r, 8)?;
         let batch = size(r, 3)?;
         let shape: Option<[usize; 3]> = if kind.takes_shape && r.pct(20)? {
             Some([size(r, 2)?, size(r, 2)?, size(r, 2)?])
@@ -764,6 +817,8 @@ impl Driver {
             NGC_ERR_SIZE_OVERFLOW
         } else if total.unwrap() * elem >= HUGE_BYTES {
             NGC_ERR_ALLOCATION
+        } else if let Some(st) = model.shape_err(&unit) {
+            st
         } else {
             NGC_OK
         };
@@ -795,7 +850,7 @@ impl Driver {
             dtype,
             out,
         };
-        let before = last_error();
+        let before = Msg::now();
         // SAFETY: name NULL or NUL-terminated; shape NULL, or 3 readable sizes (a
         // misaligned one is refused unread); out NULL, misaligned (refused) or valid.
         let st = unsafe {
@@ -804,13 +859,13 @@ impl Driver {
                 None => model.call_new(&args),
             }
         };
-        self.log(format!(
+        log!(self,
             "{}({name:?}, n {n_units}, batch {batch}, {}, shape {shape:?}{}, dtype {dtype}, out {out_kind}) -> {}",
             model.func(),
             model.describe(),
             if shape_misaligned { " misaligned" } else { "" },
             status_name(st)
-        ));
+        );
         self.check_status(model.func(), want, st, &before);
         if st != NGC_OK {
             if out_store != [0, 0] {
@@ -866,10 +921,10 @@ impl Driver {
     fn op_free(&mut self, r: &mut R) -> Option<()> {
         let h = self.gen_handle(r)?;
         let p = self.handle_ptr(h);
-        let before = last_error();
+        let before = Msg::now();
         // SAFETY: a live handle (removed from the model below), NULL, or refused.
         unsafe { ngc_cell_free(p) };
-        self.log(format!("free({h:?})"));
+        log!(self, "free({h:?})");
         self.stats.calls += 1;
         *self.stats.functions.entry("ngc_cell_free").or_default() += 1;
         match h {
@@ -940,7 +995,7 @@ impl Driver {
         let cell = self.handle_ptr(h);
         let name_s = self.name_str(h, n);
         let name = Self::name_ptr(&name_s);
-        let before = last_error();
+        let before = Msg::now();
         // SAFETY: arena memory is valid for `cap` elements of its type from `data`
         // (cap <= room) whenever the library may keep it; huge capacities, NULL and
         // misaligned pointers are refused before use. Arenas outlive every cell.
@@ -957,10 +1012,11 @@ impl Driver {
                 ),
             }
         };
-        self.log(format!(
+        log!(
+            self,
             "{func}({h:?}, {name_s:?}, {mem:?}, cap {cap}) -> {}",
             status_name(st)
-        ));
+        );
         self.check_status(func, want, st, &before);
         if st == NGC_OK {
             let (H::Live(s), N::Good(i), Mem::Arena { arena, off }) = (h, n, mem) else {
@@ -983,10 +1039,10 @@ impl Driver {
             },
         };
         let name_s = self.name_str(h, n);
-        let before = last_error();
+        let before = Msg::now();
         // SAFETY: live, NULL, misaligned or not-a-cell handle; NUL-terminated or NULL name.
         let st = unsafe { ngc_cell_unbind(self.handle_ptr(h), Self::name_ptr(&name_s)) };
-        self.log(format!("unbind({h:?}, {name_s:?}) -> {}", status_name(st)));
+        log!(self, "unbind({h:?}, {name_s:?}) -> {}", status_name(st));
         self.check_status("ngc_cell_unbind", want, st, &before);
         if st == NGC_OK {
             let (H::Live(s), N::Good(i)) = (h, n) else {
@@ -1048,7 +1104,7 @@ impl Driver {
         let cell = self.handle_ptr(h);
         let name_s = self.name_str(h, n);
         let name = Self::name_ptr(&name_s);
-        let before = last_error();
+        let before = Msg::now();
         // SAFETY: `src` is NULL, misaligned (refused), or valid for `len` elements
         // of its type (an arena range that fits, or `fresh`).
         let (st, func) = unsafe {
@@ -1064,10 +1120,11 @@ impl Driver {
                 ),
             }
         };
-        self.log(format!(
+        log!(
+            self,
             "{func}({h:?}, {name_s:?}, {mem:?}, len {len}) -> {}",
             status_name(st)
-        ));
+        );
         self.check_status(func, want, st, &before);
         if st == NGC_OK {
             let (H::Live(s), N::Good(i)) = (h, n) else {
@@ -1111,7 +1168,7 @@ impl Driver {
         let cell = self.handle_ptr(h);
         let name_s = self.name_str(h, n);
         let name = Self::name_ptr(&name_s);
-        let before = last_error();
+        let before = Msg::now();
         // SAFETY: `dst` is NULL, misaligned (refused), or valid for `len` writes.
         let (st, func) = unsafe {
             match v {
@@ -1126,10 +1183,11 @@ impl Driver {
                 ),
             }
         };
-        self.log(format!(
+        log!(
+            self,
             "{func}({h:?}, {name_s:?}, {mem:?}, len {len}) -> {}",
             status_name(st)
-        ));
+        );
         self.check_status(func, want, st, &before);
         let fresh: Vec<f64> = if f64 {
             fresh64.clone()
@@ -1177,10 +1235,10 @@ impl Driver {
         let h = self.gen_handle(r)?;
         let (t, dt) = Self::gen_time(r)?;
         let want = Self::handle_err(h).unwrap_or(NGC_OK);
-        let before = last_error();
+        let before = Msg::now();
         // SAFETY: live (bound arenas alive), NULL, misaligned or not-a-cell handle.
         let st = unsafe { ngc_cell_advance(self.handle_ptr(h), t, dt) };
-        self.log(format!("advance({h:?}, {t}, {dt}) -> {}", status_name(st)));
+        log!(self, "advance({h:?}, {t}, {dt}) -> {}", status_name(st));
         self.check_status("ngc_cell_advance", want, st, &before);
         let H::Live(s) = h else {
             self.after(None, None, true);
@@ -1200,10 +1258,10 @@ impl Driver {
         let h = self.gen_handle(r)?;
         let (t, dt) = Self::gen_time(r)?;
         let want = Self::handle_err(h).unwrap_or(NGC_OK);
-        let before = last_error();
+        let before = Msg::now();
         // SAFETY: live (bound arenas alive), NULL, misaligned or not-a-cell handle.
         let st = unsafe { ngc_cell_evolve(self.handle_ptr(h), t, dt) };
-        self.log(format!("evolve({h:?}, {t}, {dt}) -> {}", status_name(st)));
+        log!(self, "evolve({h:?}, {t}, {dt}) -> {}", status_name(st));
         self.check_status("ngc_cell_evolve", want, st, &before);
         let H::Live(s) = h else {
             self.after(None, None, false);
@@ -1354,16 +1412,17 @@ impl Driver {
         };
         let cell = self.handle_ptr(h);
         let name_s = self.name_str(h, n);
-        let before = last_error();
+        let before = Msg::now();
         // SAFETY: `dims` NULL, misaligned (refused) or valid for `rank` reads; `src`
         // NULL, misaligned (refused), or valid for `prod(dims)` elements whenever
         // the library reads them (the model predicts every refusal before a read;
         // a valid call reading more than ARENA_LEN elements is not made).
         let st = unsafe { ngc_cell_set_shaped(cell, Self::name_ptr(&name_s), src, dims_ptr, rank) };
-        self.log(format!(
+        log!(
+            self,
             "set_shaped({h:?}, {name_s:?}, {mem:?}, dims {dims:?} ({dims_kind})) -> {}",
             status_name(st)
-        ));
+        );
         self.check_status("ngc_cell_set_shaped", want, st, &before);
         if st == NGC_OK {
             let (H::Live(s), N::Good(i)) = (h, n) else {
@@ -1427,7 +1486,7 @@ impl Driver {
                 }
             }
         };
-        let before = last_error();
+        let before = Msg::now();
         let p = self.handle_ptr(h);
         // SAFETY: live (bound arenas alive), NULL, misaligned or not-a-cell handle.
         let (st, func) = unsafe {
@@ -1437,7 +1496,7 @@ impl Driver {
                 (ngc_cell_reset(p), "ngc_cell_reset")
             }
         };
-        self.log(format!("{func}({h:?}, {b}) -> {}", status_name(st)));
+        log!(self, "{func}({h:?}, {b}) -> {}", status_name(st));
         self.check_status(func, want, st, &before);
         if st == NGC_OK {
             let cell = &mut self.cells[Self::slot(h).unwrap()];
@@ -1467,10 +1526,10 @@ impl Driver {
         } else {
             NGC_OK
         });
-        let before = last_error();
+        let before = Msg::now();
         // SAFETY: live, NULL, misaligned or not-a-cell handle.
         let st = unsafe { ngc_cell_set_threads(self.handle_ptr(h), t) };
-        self.log(format!("set_threads({h:?}, {t}) -> {}", status_name(st)));
+        log!(self, "set_threads({h:?}, {t}) -> {}", status_name(st));
         self.check_status("ngc_cell_set_threads", want, st, &before);
         if st == NGC_OK {
             self.cells[Self::slot(h).unwrap()].threads = t.min(64); // ngc_cell_threads reports at most 64
@@ -1486,7 +1545,7 @@ impl Driver {
         let p = self.handle_ptr(h);
         let name_s = self.name_str(h, n);
         let name = Self::name_ptr(&name_s);
-        let before = last_error();
+        let before = Msg::now();
         let slot = Self::slot(h);
         let good = match (slot, n) {
             (Some(s), N::Good(i)) => Some((s, i)),
@@ -1588,10 +1647,11 @@ impl Driver {
         } else {
             NGC_OK
         };
-        self.log(format!(
+        log!(
+            self,
             "{func}({h:?}, {name_s:?}, out_null {out_null}) -> {}",
             status_name(st)
-        ));
+        );
         self.check_status(func, want, st, &before);
         if st == NGC_OK {
             let m = model.unwrap();

@@ -136,11 +136,31 @@ impl Stats {
 }
 
 /// Runs `calls` random calls from `seed` over cells of the given kinds; returns the stats.
+///
+/// The run does not trace its calls (formatting them would cost more than
+/// making them); on a failure it replays the same seed with the trace on, so the
+/// failure is reported with the last 40 calls before it.
 pub fn run_seeded(kinds: &[Kind], seed: u64, calls: u64) -> Stats {
-    let mut d = Driver::new(&format!("seed {seed:#x}"), kinds);
-    let mut e = SplitMix(seed);
-    while d.stats.calls < calls {
-        d.step(&mut e);
+    let run = |tracing: bool| {
+        let mut d = Driver::new(&format!("seed {seed:#x}"), kinds);
+        d.set_tracing(tracing);
+        let mut e = SplitMix(seed);
+        while d.stats.calls < calls {
+            d.step(&mut e);
+        }
+        std::mem::take(&mut d.stats)
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(false))) {
+        Ok(stats) => stats,
+        Err(first) => {
+            let first = first
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| first.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            eprintln!("{first}\nreplaying seed {seed:#x} with the calls traced");
+            run(true);
+            panic!("{first}\nthe replay of seed {seed:#x} with the calls traced did not fail");
+        }
     }
-    std::mem::take(&mut d.stats)
 }

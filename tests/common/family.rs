@@ -3,6 +3,9 @@
 //! the sanitizers and valgrind, misuse, random calls and the panic barrier
 //! iterate over [`FAMILY`], so a new cell type gets all of them by adding its
 //! row (and, for the C programs, nothing more: `c_new` is the same call in C).
+//! The random-call models (`tests/calls/model/`) have one per row, with the
+//! same hyper-parameters (`every_family_row_has_a_model`); `tests/family.rs`
+//! checks each row against the library.
 //!
 //! Everything goes through the C ABI, the way a host uses the library.
 #![allow(dead_code)]

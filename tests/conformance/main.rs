@@ -25,6 +25,7 @@ mod engine;
 mod family;
 mod gaussian;
 mod laplacian;
+mod rate;
 mod reward;
 mod table;
 
@@ -32,6 +33,7 @@ use bernoulli::Bernoulli;
 use engine::{replay, CellModule, Elem, Report};
 use gaussian::Gaussian;
 use laplacian::Laplacian;
+use rate::Rate;
 use reward::Reward;
 
 /// One cell type of the replay: its reports per dtype (each computed once per run and
@@ -81,8 +83,7 @@ pub fn cells() -> Vec<Entry> {
         entry!(Gaussian, "GaussianErrorCell"),
         entry!(Laplacian, "LaplacianErrorCell"),
         entry!(Reward, "RewardErrorCell"),
-        // With its constructor on main (tests/reference/fixtures has its cases):
-        // entry!(Rate, "RateCell"),
+        entry!(Rate, "RateCell"),
     ]
 }
 
@@ -174,6 +175,21 @@ fn reward_f64_matches_the_float64_reference() {
 #[test]
 fn reward_fixtures_cover_what_family_md_lists() {
     reward::fixtures_cover_what_family_md_lists();
+}
+
+#[test]
+fn rate_f32_matches_the_float32_reference() {
+    assert_clean((entry("rate").f32)());
+}
+
+#[test]
+fn rate_f64_matches_the_float64_reference() {
+    assert_clean((entry("rate").f64)());
+}
+
+#[test]
+fn rate_fixtures_cover_what_family_md_lists() {
+    rate::fixtures_cover_what_family_md_lists();
 }
 
 /// Every cell type's metadata names ngc-learn's class and compartments, with

@@ -409,6 +409,59 @@ void test_set_shaped_errors() {
     EXPECT(ngc::status_str(NGC_ERR_NOT_SUPPORTED) == std::string("NGC_ERR_NOT_SUPPORTED") &&
            ngc::status_str(NGC_ERR_SHAPE_MISMATCH) == std::string("NGC_ERR_SHAPE_MISMATCH"));
 }
+
+void test_rate() {
+    // Stateful, identity, Euler, tau_m = 10, dt = 1: z += (j + j_td) / 10, zF = z.
+    ngc::Cell r = ngc::Cell::rate("z", 2, 1, 10.0);
+    EXPECT(r.type() == "RateCell");
+    EXPECT((r.compartment_names() == std::vector<std::string>{"j", "j_td", "z", "zF"}));
+    std::vector<float> j = {1, 2}, zf(2);
+    r.bind("j", j);
+    r.bind("zF", zf);
+    r.set("j_td", std::vector<float>{0.5f, 0});
+    r.advance(0.0, 1.0);
+    EXPECT(std::fabs(zf[0] - 0.15f) < 1e-7f && std::fabs(zf[1] - 0.2f) < 1e-7f);
+    EXPECT(r.get<float>("z") == zf);
+    EXPECT_ERROR(NGC_ERR_NOT_SUPPORTED, "no loss", (void)r.loss());
+    // tanh: the drive is j * tanh'(z) (z before the step), written back into j (bound here).
+    ngc::Cell t = ngc::Cell::rate("t", 2, 1, 10.0, "gaussian", 0.0, "tanh");
+    std::vector<float> tj = {1, 2};
+    t.bind("j", tj);
+    t.advance();  // z was 0: tanh'(0) = 1, j unchanged
+    EXPECT((tj == std::vector<float>{1, 2}));
+    t.advance();  // z = [0.1 0.2]: j *= 1 - tanh(z)^2
+    const double want0 = 1.0 - std::tanh(0.1) * std::tanh(0.1);
+    EXPECT(std::fabs(tj[0] - want0) < 1e-6 && std::fabs(t.get<float>("z")[0] - (0.1 + 0.1 * want0)) < 1e-6);
+    EXPECT(std::fabs(t.get<float>("zF")[1] - std::tanh(t.get<float>("z")[1])) < 1e-6);
+    // A Gaussian prior's leak, output_scale, float64: z += (-0.5 z + j) / 10, zF = 2 z.
+    ngc::Cell g = ngc::Cell::rate("g", 2, 1, 10.0, "gaussian", 0.5, "identity", 2.0, "none", 0.0,
+                                  "euler", 1.0, true, ngc::Dtype::F64);
+    g.set("z", std::vector<double>{1, -2});
+    g.advance();
+    const std::vector<double> z = g.get<double>("z"), gz = g.get<double>("zF");
+    EXPECT(std::fabs(z[0] - 0.95) < 1e-15 && std::fabs(z[1] + 1.9) < 1e-15);
+    EXPECT(gz[0] == 2 * z[0] && gz[1] == 2 * z[1]);
+    // Stateless (tau_m = 0): z = j + j_td, zF = relu(z), j not written.
+    ngc::Cell s = ngc::Cell::rate("s", 2, 1, 0.0, "gaussian", 0.0, "relu");
+    s.set("j", std::vector<float>{-1, 2});
+    s.set("j_td", std::vector<float>{0.5f, 0.25f});
+    s.advance();
+    EXPECT((s.get<float>("z") == std::vector<float>{-0.5f, 2.25f}) &&
+           (s.get<float>("zF") == std::vector<float>{0, 2.25f}) && (s.get<float>("j") == std::vector<float>{-1, 2}));
+    // 4-D, reset, and the names it refuses.
+    ngc::Cell img = ngc::Cell::rate("img", 6, 2, 5.0, "gaussian", 0.0, "identity", 1.0, "none", 0.0, "euler",
+                                    1.0, true, ngc::Dtype::F32, std::array<std::size_t, 3>{1, 2, 3});
+    EXPECT((img.compartment_dims("z") == std::vector<std::size_t>{2, 1, 2, 3}));
+    img.set("j", std::vector<float>(12, 5.0f));
+    img.advance();
+    EXPECT(img.get<float>("zF")[11] == 1.0f);
+    img.reset();
+    EXPECT(img.get<float>("z")[11] == 0.0f && (img.compartment_dims("z") == std::vector<std::size_t>{2, 1, 2, 3}));
+    EXPECT_ERROR(NGC_ERR_INVALID_ARGUMENT, "\"nope\"", (void)ngc::Cell::rate("x", 2, 1, 1.0, "nope"));
+    EXPECT_ERROR(NGC_ERR_INVALID_ARGUMENT, "cauchy_threshold",
+                 (void)ngc::Cell::rate("x", 2, 1, 1.0, "gaussian", 0.0, "identity", 1.0, "cauchy_threshold"));
+    EXPECT_ERROR(NGC_ERR_ZERO_SIZE, "", (void)ngc::Cell::rate("x", 0, 1, 1.0));
+}
 }  // namespace
 
 int main() {
@@ -421,6 +474,7 @@ int main() {
         test_laplacian();
         test_reward();
         test_set_shaped_errors();
+        test_rate();
     } catch (const std::exception &e) {
         failed++;
         std::printf("FAIL: unexpected exception: %s\n", e.what());

@@ -199,9 +199,46 @@ def rate_cases(g):
                                                         leak=0.3, integ="midpoint"),
              [S("z", same([[-2.0, -0.5, 0.0, 0.5, 2.0]])), S("j", same([[1.0, -1.0, 2.0, -2.0, 0.5]])),
               A(2.0), A(2.0)]))
+    add(case("relu_nonfinite_j", "relu with NaN, +inf, -inf and negative j where z < 0 (relu' = 0) "
+             "and where z > 0", ctor(4, 2, act="relu", leak=0.1),
+             [S("z", same([[-1.0, -2.0, -0.5, -3.0], [1.0, 2.0, 0.5, 3.0]])),
+              S("j", same([[NAN, INF, -INF, -2.0], [NAN, INF, -INF, -2.0]])), A()]))
     tiny = float(g.finfo.smallest_subnormal)
     add(case("denormal_inputs", "subnormal z, j, j_td of this dtype: XLA reads them as 0 (DAZ)",
              ctor(4, 1, act="tanh", leak=0.5),
              [S("z", own([[tiny, -tiny * 8, 0.0, 1.0]])), S("j", own([[tiny * 1000, 1.0, -tiny, 0.0]])),
               S("j_td", own([[0.0, tiny, 0.0, tiny * 3]])), A()], denormal=True))
+    if f32:
+        for c in cases:
+            a = c["constructor"]
+            if a["act_fx"] in ("relu", "bkwta") and a["is_stateful"] and a["tau_m"] > 0:
+                c["ours_after_advance"] = _select_quirk(a["act_fx"], a["resist_scale"])
     return cases
+
+
+R_SELECT = ("float32: XLA compiles ngc-learn's j * dfx(z) for {fx} (a float32 cast of a "
+            "comparison) as a select, so where the derivative is 0 the written-back j is +0, "
+            "even for a negative, infinite or NaN j; ngc-cells multiplies as written: -0 for a "
+            "negative j, NaN for an infinite or NaN one (and then z and zF are NaN too)")
+
+
+def _select_quirk(fx, resist):
+    """ngc-cells' j (and z, zF) where XLA's select differs from the product as written."""
+
+    def ours(np_, dt, before, after):
+        z, j = before["z"], before["j"]
+        with np_.errstate(invalid="ignore"):
+            if fx == "relu":
+                g = (z >= 0).astype(dt)
+            else:
+                kth = np_.sort(z, axis=1)[:, -5][:, None]
+                g = (z >= kth).astype(dt)
+            zero = g == 0
+            jp = np_.where(zero, (j * g) * dt(resist), after["j"]).astype(dt)
+            nan = np_.isnan(jp) & ~np_.isnan(after["j"])
+            out = {"j": jp}
+            for c in ("z", "zF"):
+                out[c] = np_.where(nan, dt("nan"), after[c]).astype(dt)
+        return out, R_SELECT.format(fx=fx)
+
+    return ours

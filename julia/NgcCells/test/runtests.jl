@@ -1,6 +1,8 @@
 # NgcCells' tests: the quick start (ngc-learn's own BernoulliErrorCell test sequence,
-# value for value), the error path, copies and metadata, and the model demo (a small
-# logistic regression whose gradient is the cell's dp).
+# value for value), the error path, copies and metadata, the graded family, a small
+# logistic regression whose gradient is the cell's dp, and the predictive-coding demo
+# (examples/julia/pc_demo.jl, shortened: sparse coding with RateCell and
+# GaussianErrorCell).
 #
 #   cargo build --release                                  # in the ngc-cells checkout
 #   NGC_CELLS_LIB=$PWD/target/release/libngc_cells.so \
@@ -232,5 +234,55 @@ matches(x, ref) = abs(x - ref) <= 1.0f-3 + 1.0f-5 * abs(ref)
         @test Ls[end] > Ls[1] + 1          # the log-likelihood per example rose
         @test issorted(Ls[10:end])         # and kept rising (by 2e-4 a step or more in a
                                            # Float64 simulation of this loop)
+    end
+
+    @testset "the predictive-coding demo: sparse coding of bars, every neuron a cell" begin
+        # examples/julia/pc_demo.jl, shortened: a stateless RateCell clamps 8x8 bars
+        # images, 16 RateCell latents settle against a GaussianErrorCell, the test does
+        # the synapses (mul! both ways, a Hebbian step, unit-norm columns).
+        rng = MersenneTwister(7)
+        side, npix, nlat, B = 8, 64, 16, 32
+        W = rand(rng, Float32, npix, nlat) .- 0.5f0
+        W ./= sqrt.(sum(abs2, W; dims = 1))
+        images, x, mu, dmu = (zeros(Float32, npix, B) for _ in 1:4)
+        j, zf = zeros(Float32, nlat, B), zeros(Float32, nlat, B)
+        xc = RateCell("x", npix, 0.0; batch_size = B)              # tau_m 0: stateless
+        zc = RateCell("z", nlat, 5.0; batch_size = B, prior = ("cauchy", 0.1), act_fx = "relu",
+                      threshold = ("soft_threshold", 0.05))
+        ec = GaussianErrorCell("e", npix; batch_size = B)
+        bind!(xc, "j", images); bind!(xc, "zF", x); bind!(ec, "target", x)
+        bind!(ec, "mu", mu); bind!(ec, "dmu", dmu); bind!(zc, "j", j); bind!(zc, "zF", zf)
+        energies = Float64[]
+        for epoch in 1:10
+            energy = 0.0
+            for _ in 1:20
+                fill!(images, 0)
+                for b in 1:B, k in 1:2side
+                    rand(rng) < 1 / side || continue
+                    img = reshape(view(images, :, b), side, side)
+                    k <= side ? (img[k, :] .= 1) : (img[:, k - side] .= 1)
+                end
+                advance!(xc)
+                @test x == images                                   # the clamped data
+                reset!(zc)
+                @test all(iszero, zf)                               # a bound zF is reset too
+                for t in 0:40
+                    mul!(mu, W, zf)
+                    advance!(ec, t)
+                    t == 40 && break
+                    mul!(j, W', dmu)
+                    advance!(zc, t, 1.0)
+                end
+                @test dmu ≈ x .- mu                                 # Sigma 1
+                @test all(>=(0), zf)                                # relu
+                energy -= loss(ec) / B
+                W .+= (0.2f0 / B) .* (dmu * zf')
+                W ./= sqrt.(sum(abs2, W; dims = 1))
+            end
+            push!(energies, energy / 20)
+        end
+        foreach(close, (xc, zc, ec))
+        @test energies[end] < energies[1] / 4                       # ~9x in the C twin
+        @test all(<(energies[1] / 2), energies[6:end])
     end
 end

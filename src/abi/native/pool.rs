@@ -127,6 +127,8 @@ struct Shared {
     sleepers: AtomicUsize,
     /// The caller is asleep (or about to sleep) on `done`.
     waiting: AtomicBool,
+    /// Helpers that have started (their stacks touched); changed under `lock`.
+    started: AtomicUsize,
     /// Guards nothing but the sleeps (no data): held only to wait and notify.
     lock: Mutex<()>,
     wake: Condvar,
@@ -168,6 +170,7 @@ impl Pool {
             shutdown: AtomicBool::new(false),
             sleepers: AtomicUsize::new(0),
             waiting: AtomicBool::new(false),
+            started: AtomicUsize::new(0),
             lock: Mutex::new(()),
             wake: Condvar::new(),
             done: Condvar::new(),
@@ -182,6 +185,15 @@ impl Pool {
             let h = os::spawn(Arc::clone(&pool.shared))?;
             pool.helpers.push(h);
         }
+        // Wait until every helper runs: a call does not wait for helpers, so
+        // one that started late would fault its stack pages in during the
+        // host's first calls instead of here.
+        let sh = &*pool.shared;
+        let mut g = lock(&sh.lock);
+        while sh.started.load(Ordering::SeqCst) < helpers {
+            g = sh.done.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+        drop(g);
         Ok(pool)
     }
 
@@ -286,31 +298,36 @@ impl Drop for Pool {
 }
 
 /// Waits for a call of an epoch other than `seen` to open; `None` on shutdown.
+///
+/// Spins first (the next call usually comes soon), then sleeps until the
+/// epoch moves, then spins again: a helper woken for a call that closed before
+/// it got going (waking a halted vCPU takes tens of microseconds) must not go
+/// straight back to sleep, or it would miss every call of a busy host, each
+/// one over before the wake-up it sent arrives.
 fn next_call(sh: &Shared, seen: u64) -> Option<u64> {
     let ready = |g: u64| g & CLOSED == 0 && epoch_of(g) != seen;
-    // Spin a little first: the next call usually comes soon.
-    spin_until(|| ready(sh.gate.load(Ordering::Acquire)) || sh.shutdown.load(Ordering::Acquire));
-    let gate = sh.gate.load(Ordering::Acquire);
-    if sh.shutdown.load(Ordering::Acquire) {
-        return None;
-    }
-    if ready(gate) {
-        return Some(gate);
-    }
-    let mut g = lock(&sh.lock);
-    sh.sleepers.fetch_add(1, Ordering::SeqCst);
-    let found = loop {
-        let gate = sh.gate.load(Ordering::SeqCst);
-        if sh.shutdown.load(Ordering::SeqCst) {
-            break None;
+    loop {
+        spin_until(|| {
+            ready(sh.gate.load(Ordering::Acquire)) || sh.shutdown.load(Ordering::Acquire)
+        });
+        let gate = sh.gate.load(Ordering::Acquire);
+        if sh.shutdown.load(Ordering::Acquire) {
+            return None;
         }
         if ready(gate) {
-            break Some(gate);
+            return Some(gate);
         }
-        g = sh.wake.wait(g).unwrap_or_else(|e| e.into_inner());
-    };
-    sh.sleepers.fetch_sub(1, Ordering::SeqCst);
-    found
+        // Sleep until the next epoch (or shutdown).
+        let slept_on = epoch_of(gate);
+        let mut g = lock(&sh.lock);
+        sh.sleepers.fetch_add(1, Ordering::SeqCst);
+        while epoch_of(sh.gate.load(Ordering::SeqCst)) == slept_on
+            && !sh.shutdown.load(Ordering::SeqCst)
+        {
+            g = sh.wake.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+        sh.sleepers.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Step 2: joins the call of `gate`'s epoch if it is still open; returns the task index.
@@ -330,6 +347,11 @@ fn join(sh: &Shared, mut gate: u64) -> Option<usize> {
 
 /// A helper's life: wait for a call, join it if still open, run its task, report, repeat.
 fn helper_loop(sh: &Shared) {
+    {
+        let _g = lock(&sh.lock);
+        sh.started.fetch_add(1, Ordering::SeqCst);
+        sh.done.notify_all();
+    }
     // The epoch the pool starts with (a call made before this thread got
     // going is still joined if it is open).
     let mut seen = 0;

@@ -207,6 +207,11 @@ pub trait CellModel {
     fn hyper_err_early(&self) -> Option<NgcStatus> {
         None
     }
+    /// The status the per-sample shape (`[n_units]` or `[H, W, C]`) gives with
+    /// these hyper-parameters, checked after the sizes and the allocation.
+    fn shape_err(&self, _unit: &[usize]) -> Option<NgcStatus> {
+        None
+    }
     /// Calls the constructor with this model's hyper-parameters.
     ///
     /// # Safety

@@ -2,9 +2,8 @@
 //! cell's precision: the standard library's `tanh`, `exp`, `sin`, `cos`, `ln_1p`
 //! (with XLA's flush of subnormal results to 0), and fused multiply-adds where
 //! ngc-learn's XLA fuses them. Every hyper-parameter is drawn at random too, some
-//! invalid (unknown names, `"cauchy_threshold"`, a stateful softmax). `bkwta` needs
-//! at least 5 units, more than the driver gives a cell, so only the unit tests and
-//! the conformance fixtures cover it.
+//! invalid (unknown names, `"cauchy_threshold"`, a stateful softmax, `bkwta` on
+//! fewer than 5 units or a 4-D cell).
 
 use ngc_cells::*;
 
@@ -85,8 +84,8 @@ num!(f32);
 num!(f64);
 
 const PRIORS: [&str; 4] = ["gaussian", "laplacian", "cauchy", "exp"];
-/// Every element-wise activation (bkwta needs 5 units) and softmax.
-const ACTS: [&str; 15] = [
+/// Every activation: the element-wise ones, bkwta and softmax (row-wise).
+const ACTS: [&str; 16] = [
     "identity",
     "tanh",
     "sigmoid",
@@ -101,6 +100,7 @@ const ACTS: [&str; 15] = [
     "unit_threshold",
     "heaviside",
     "sine",
+    "bkwta",
     "softmax",
 ];
 /// Each name with the method it means.
@@ -257,7 +257,32 @@ fn dfx<T: Num>(act: &str, x: T) -> T {
 
 /// The binary activations: float32 masks in ngc-learn, times a float32 output_scale.
 fn is_binary(act: &str) -> bool {
-    matches!(act, "unit_threshold" | "heaviside")
+    matches!(act, "unit_threshold" | "heaviside" | "bkwta")
+}
+
+/// bkwta's threshold of a row: its 5th largest value, NaN if it holds a NaN
+/// (`lax.top_k` ranks NaN first).
+fn fifth_largest<T: Num>(row: &[T]) -> T {
+    if let Some(&v) = row.iter().find(|v| v.nan()) {
+        return v;
+    }
+    let mut v = row.to_vec();
+    v.sort_by(|a, b| b.partial_cmp(a).unwrap());
+    v[4]
+}
+
+/// bkwta of each row of `n`: 1 where the value is at least the row's 5th
+/// largest, else 0; and each value's distance to that threshold.
+fn bkwta<T: Num>(z: &[T], n: usize) -> (Vec<T>, Vec<f64>) {
+    let (mut m, mut d) = (Vec::with_capacity(z.len()), Vec::with_capacity(z.len()));
+    for row in z.chunks_exact(n) {
+        let k = fifth_largest(row);
+        for &v in row {
+            m.push(if v >= k { T::of(1.0) } else { T::of(0.0) });
+            d.push((v.f() - k.f()).abs());
+        }
+    }
+    (m, d)
 }
 
 impl Rate {
@@ -292,29 +317,44 @@ impl Rate {
         let n = st.vals[Z].len();
         let (mut jo, mut zo, mut fo) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
         let mut sc = [vec![0.0; n], vec![0.0; n], vec![0.0; n]];
+        // bkwta: j is masked by bkwta(z) at the old z, and fx' is 1.
+        let row = st.unit_len();
+        let old_mask: Vec<T> = if act == "bkwta" {
+            let z: Vec<T> = st.vals[Z].iter().map(|&v| T::of(v)).collect();
+            bkwta(&z, row).0
+        } else {
+            Vec::new()
+        };
+        let mut z_new: Vec<T> = Vec::with_capacity(n);
         for i in 0..n {
             let (j, jt, z) = (
                 T::of(st.vals[J][i]),
                 T::of(st.vals[J_TD][i]),
                 T::of(st.vals[Z][i]),
             );
-            let jm = (j * dfx(act, z)) * rs;
+            let jm = if act == "bkwta" {
+                ((j * old_mask[i]) * one) * rs
+            } else {
+                (j * dfx(act, z)) * rs
+            };
             let u = jm + jt;
-            let f = |v: T| (-leak(v)).fma(gamma, u) * r;
+            // f = g * r; where XLA fuses a stage's `* r` into the next sum, so does this.
+            let g = |v: T| (-leak(v)).fma(gamma, u);
+            let f = |v: T| g(v) * r;
             let k1 = f(z);
             let z1 = match self.method() {
                 "euler" => k1.fma(h, z),
                 "midpoint" => f(k1.fma(half, z)).fma(h, z),
-                "heun" => (k1 + f(k1.fma(h, z))).fma(half, z),
+                "heun" => g(k1.fma(h, z)).fma(r, k1).fma(half, z),
                 "ralston" => {
                     let k2 = f(k1.fma(h * T::of(0.75), z));
-                    k2.fma(T::of(2.0 / 3.0), k1 * T::of(1.0 / 3.0)).fma(h, z)
+                    k1.fma(T::of(1.0 / 3.0), k2 * T::of(2.0 / 3.0)).fma(h, z)
                 }
                 _ => {
                     let k2 = f(k1.fma(half, z));
                     let k3 = f(k2.fma(half, z));
-                    let k4 = f(k3.fma(h, z));
-                    let s = (k3.fma(two, k2.fma(two, k1)) + k4) * (one / T::of(6.0));
+                    let g4 = g(k3.fma(h, z));
+                    let s = g4.fma(r, k3.fma(two, k2.fma(two, k1))) * (one / T::of(6.0));
                     s.fma(h, z)
                 }
             };
@@ -323,7 +363,12 @@ impl Rate {
             } else {
                 z1
             };
-            let zf = fx(act, z1) * os;
+            z_new.push(z1);
+            let zf = if act == "bkwta" {
+                zero
+            } else {
+                fx(act, z1) * os
+            };
             jo[i] = jm.f();
             zo[i] = z1.f();
             fo[i] = zf.f();
@@ -332,12 +377,26 @@ impl Rate {
             sc[0][i] = ja * self.resist.abs() * 2.0;
             let drive = self.leak.abs() * (za + 2.0) + jm.f().abs() + ta;
             sc[1][i] = za + 4.0 * (dt * r.f()).abs() * drive + self.lambda.abs();
-            let slope = dfx(act, z1).f().abs().max(1.0);
+            let slope = if act == "bkwta" {
+                1.0
+            } else {
+                dfx(act, z1).f().abs().max(1.0)
+            };
             sc[2][i] = self.out_scale.abs() * (zf.f().abs() + slope * sc[1][i]);
-            if is_binary(act) {
+            if matches!(act, "unit_threshold" | "heaviside") {
                 // A last-bit difference in z may flip the mask where z is at the threshold.
                 let thr = if act == "heaviside" { 0.0 } else { 1.0 };
                 if (z1.f() - thr).abs() <= 1e-3 * sc[1][i].max(1.0) {
+                    sc[2][i] = (self.out_scale.abs() + 1.0) * 1e4;
+                }
+            }
+        }
+        if act == "bkwta" {
+            let (m, dist) = bkwta(&z_new, row);
+            for i in 0..n {
+                fo[i] = (m[i] * os).f();
+                // A last-bit difference in z may move a value across the row's 5th largest.
+                if dist[i] <= 1e-3 * sc[1][i].max(1.0) {
                     sc[2][i] = (self.out_scale.abs() + 1.0) * 1e4;
                 }
             }
@@ -364,7 +423,12 @@ impl Rate {
             .map(|(&a, &b)| T::of(a) + T::of(b))
             .collect();
         let mut f = vec![0.0; z.len()];
-        if act == "softmax" {
+        if act == "bkwta" {
+            let (m, _) = bkwta(&z, st.unit_len());
+            for (o, v) in f.iter_mut().zip(m) {
+                *o = (v * os).f();
+            }
+        } else if act == "softmax" {
             let dims = st.state_dims(st.batch);
             let a = dims[1];
             let inner: usize = dims[2..].iter().product();
@@ -428,6 +492,11 @@ impl CellModel for Rate {
     }
     fn func(&self) -> &'static str {
         "ngc_rate_cell_new"
+    }
+    fn shape_err(&self, unit: &[usize]) -> Option<NgcStatus> {
+        // bkwta keeps the 5 largest of each row of a 2-D state.
+        (self.act() == "bkwta" && (unit.len() != 1 || unit[0] < 5))
+            .then_some(NGC_ERR_INVALID_ARGUMENT)
     }
     fn hyper_err(&self) -> Option<NgcStatus> {
         let bad = self.prior.bad() || self.act.bad() || self.thr.bad() || self.integ.bad();
