@@ -239,6 +239,12 @@ fn chunk<
     }
     // A separate loop: mixing f64 into the loop above would make the
     // vectoriser use as few lanes for the f32 math as for the f64 sums.
+    // The terms go through memory (`black_box`) for the same reason: where the
+    // loop above is short (Gaussian with modulator and mask at rest), LLVM
+    // unrolls both loops fully and the SLP vectoriser then builds the f32
+    // math in the f64 sums' 2-lane groups, with shuffles (3x slower in cache;
+    // the stored and reloaded terms cost one vector store and two loads).
+    let terms = std::hint::black_box(terms);
     for l in 0..W {
         // -0.0 is the identity of `+` (0.0 is not, for -0.0).
         acc[l] += if l < live { terms[l].to_f64() } else { -0.0 };
