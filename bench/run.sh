@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole benchmark, one command: bench/run.sh [--quick]
+# The whole benchmark, one command: bench/run.sh [--quick] [--family]
 #
 # 1. builds the library (release) and the C benchmark program (bench/c/bench.c),
 # 2. times ngc_cell_advance through the C ABI (f32/f64, both modes, 1 and 2
@@ -14,6 +14,10 @@
 # in one run (and taking --before LIBDIR to compare with another build):
 #   bench/threads_busy.sh  1 vs 2 threads, idle and with a competing busy process
 #   bench/f64_ratio.sh     f64 against f32 at 784 / 1e5 / 1e6 elements
+#   bench/family.sh        every cell of the family (Gaussian, Laplacian, Reward,
+#                          RateCell, Bernoulli) vs ngc-learn and jax.jit, modulator
+#                          and mask at rest vs set, the 16/28-byte memory floors
+#                          (bench/run.sh --family runs it after the rest, ~15 min)
 #
 # About 5 minutes on 2 cores. Numbers taken while other programs run are noisy:
 # check `uptime` first. Set NGC_BENCH_PYTHON to use another interpreter with
@@ -24,7 +28,14 @@ root="$(cd "$here/.." && pwd)"
 out="$here/out"
 mkdir -p "$out"
 quick=()
-[ "${1:-}" = "--quick" ] && quick=(--quick)
+family=0
+for arg in "$@"; do
+    case "$arg" in
+    --quick) quick=(--quick) ;;
+    --family) family=1 ;;
+    *) echo "usage: $0 [--quick] [--family]" >&2; exit 2 ;;
+    esac
+done
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== building (release)"
@@ -53,3 +64,6 @@ cat "$out/c.tsv" "$out/py.tsv" > "$out/results.tsv"
 echo "== table"
 "$py" "$here/report.py" "$out/results.tsv" --md "$out/table.md" --png "$out/ns_per_element.png"
 echo "== wrote $out/table.md and $out/ns_per_element.png"
+if [ "$family" = 1 ]; then
+    "$here/family.sh" "${quick[@]}"
+fi
