@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The family benchmark (issues 11, 12, 16): bench/family.sh [--quick] [--rounds R]
+# The family benchmark (issues 11, 12, 16): bench/family.sh [--quick] [--rounds R] [--cells PREFIX] [--before LIBDIR]
 #
 # Every cell of the family through the C ABI (bench/c/family.c: Gaussian,
 # Laplacian, Bernoulli with modulator/mask at rest and set, Reward, RateCell
@@ -19,6 +19,15 @@
 # figure, the median over rounds, and for every ratio the median of the
 # per-round ratios (with their range). The load average is recorded per step.
 #
+# --cells PREFIX runs only the cells whose name starts with PREFIX (--cells rate:
+# the three RateCell rows; the floors are then left out). --before LIBDIR also
+# runs the C program on another build of the library (a directory holding its
+# libngc_cells.so.*, e.g. target/release of an older checkout), through
+# LD_LIBRARY_PATH, right after the current one in every round; its rows are
+# named ngc_cells_before (a before/after in the same run). With either, the
+# RateCell rows are also written as bench/out/family/rate_table.md
+# (bench/rate_report.py).
+#
 # NGC_BENCH_NICE=-10 runs the measuring programs at that niceness (root only):
 # on a machine shared with builds it keeps the figures from drifting as much.
 #
@@ -32,14 +41,22 @@ out="$here/out/family"
 mkdir -p "$out"
 quick=()
 rounds=3
+cells=()
+before=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick) quick=(--quick); rounds=1 ;;
     --rounds) rounds="$2"; shift ;;
-    *) echo "usage: $0 [--quick] [--rounds R]" >&2; exit 2 ;;
+    --cells) cells=(--cells "$2"); shift ;;
+    --before) before="$(cd "$2" && pwd)"; shift ;;
+    *) echo "usage: $0 [--quick] [--rounds R] [--cells PREFIX] [--before LIBDIR]" >&2; exit 2 ;;
     esac
     shift
 done
+if [ -n "$before" ] && ! ls "$before"/libngc_cells.so.* >/dev/null 2>&1; then
+    echo "$0: --before $before holds no libngc_cells.so.*" >&2
+    exit 2
+fi
 cpu="${NGC_BENCH_CPU:-0}"
 nice_cmd=()
 [ -n "${NGC_BENCH_NICE:-}" ] && nice_cmd=(nice -n "$NGC_BENCH_NICE")
@@ -64,20 +81,29 @@ tag() { # prefix each line with the round and the current 1-minute load
         printf '%s\t%s\t%s\n' "$r" "$(cut -d' ' -f1 /proc/loadavg)" "$line"
     done
 }
-run_c() {
+run_c1() { # threads round [env...]: one run of the C program
     local th="$1" r="$2"
+    shift 2
     if [ "$th" = 1 ]; then
-        "${nice_cmd[@]}" taskset -c "$cpu" "$out/family" --threads 1 "${quick[@]}"
+        env "$@" "${nice_cmd[@]}" taskset -c "$cpu" "$out/family" --threads 1 "${quick[@]}" "${cells[@]}" "${impl[@]}"
     else
-        "${nice_cmd[@]}" "$out/family" --threads 2 "${quick[@]}"
+        env "$@" "${nice_cmd[@]}" "$out/family" --threads 2 "${quick[@]}" "${cells[@]}" "${impl[@]}"
     fi | tag "$r" | tee -a "$results"
+}
+run_c() {
+    local impl=()
+    run_c1 "$@"
+    if [ -n "$before" ]; then
+        impl=(--impl ngc_cells_before)
+        run_c1 "$@" "LD_LIBRARY_PATH=$before"
+    fi
 }
 run_py() {
     local th="$1" r="$2"
     if [ "$th" = 1 ]; then
-        XLA_FLAGS="$one_thread_xla" "${nice_cmd[@]}" taskset -c "$cpu" "$py" "$here/py_family.py" --threads 1 "${quick[@]}"
+        XLA_FLAGS="$one_thread_xla" "${nice_cmd[@]}" taskset -c "$cpu" "$py" "$here/py_family.py" --threads 1 "${quick[@]}" "${cells[@]}"
     else
-        "${nice_cmd[@]}" "$py" "$here/py_family.py" --threads 2 "${quick[@]}"
+        "${nice_cmd[@]}" "$py" "$here/py_family.py" --threads 2 "${quick[@]}" "${cells[@]}"
     fi | tag "$r" | tee -a "$results"
 }
 for r in $(seq 1 "$rounds"); do
@@ -95,3 +121,7 @@ done
 echo "== table"
 "$py" "$here/family_report.py" "$results" --md "$out/table.md"
 echo "== wrote $out/table.md"
+if [ ${#cells[@]} -gt 0 ] || [ -n "$before" ]; then
+    "$py" "$here/rate_report.py" "$results" --md "$out/rate_table.md"
+    echo "== wrote $out/rate_table.md"
+fi

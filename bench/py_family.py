@@ -23,7 +23,8 @@ Output (bench/c/family.c's format):
   impl cell mode threads label elements us_per_call ns_per_element allocs faults min_us
 (allocs and faults are "-"; min_us is the fastest sample).
 
-Usage: python py_family.py [--threads N] [--quick] [--only LABEL] [--impl ngclearn|jax]
+Usage: python py_family.py [--threads N] [--quick] [--only LABEL] [--cells PREFIX] [--impl ngclearn|jax]
+(--cells rate: only the cells whose name starts with PREFIX)
 """
 import argparse
 import os
@@ -232,6 +233,7 @@ def main():
     ap.add_argument("--threads", default="-")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only")
+    ap.add_argument("--cells", default="")
     ap.add_argument("--samples", type=int)
     ap.add_argument("--impl", choices=["ngclearn", "jax"], action="append")
     args = ap.parse_args()
@@ -246,6 +248,8 @@ def main():
             continue
         configs = []
         for cell in CELLS:
+            if not cell.startswith(args.cells):
+                continue
             for impl in impls:
                 call = (make_ngclearn if impl == "ngclearn" else make_jax)(cell, n)
                 for _ in range(3):

@@ -37,7 +37,12 @@
  * (us_per_call: the median sample; min_us: the fastest sample, the least disturbed
  * by other programs on a shared machine).
  *
- * Usage: family [--threads N] [--quick] [--samples S] [--only LABEL]
+ * Usage: family [--threads N] [--quick] [--samples S] [--only LABEL] [--cells PREFIX] [--impl NAME]
+ * (--cells rate: only the configurations whose cell name starts with PREFIX;
+ * the floors are then left out unless PREFIX is "floor". --impl: the name the
+ * library's rows are printed under, default ngc_cells; bench/family.sh --before
+ * runs this program a second time on another build of the library, with
+ * LD_LIBRARY_PATH, as ngc_cells_before)
  * Build: cc -O3 -march=native -std=gnu11 -pthread family.c -lngc_cells
  */
 #define _GNU_SOURCE
@@ -356,8 +361,11 @@ static void floor_call(Floor *f, int threads) {
 
 /* ------------------------------------------------------------------ */
 
+typedef enum { GAUSSIAN, LAPLACIAN, BERNOULLI, REWARD, RATE_EI, RATE_ET, RATE_RT } Kind;
+
 typedef struct {
     const char *impl, *cell, *mode;
+    Kind kind;
     NgcCell *h;
     Floor floor;
     long reps;
@@ -366,6 +374,13 @@ typedef struct {
 } Config;
 
 static int threads = 1;
+static const char *cells_prefix = NULL;
+static const char *impl_name = "ngc_cells";
+
+/* Whether the configuration of cell (or floor) `name` is to be run. */
+static int wanted(const char *name) {
+    return !cells_prefix || !strncmp(name, cells_prefix, strlen(cells_prefix));
+}
 
 static void call(Config *c) {
     if (c->h) {
@@ -401,7 +416,6 @@ static void sample(Config *c, int s, double target) {
 /* ------------------------------------------------------------------ */
 /* The cells. */
 
-typedef enum { GAUSSIAN, LAPLACIAN, BERNOULLI, REWARD, RATE_EI, RATE_ET, RATE_RT } Kind;
 static const char *kind_name[] = {"gaussian",           "laplacian",       "bernoulli",    "reward",
                                   "rate_euler_identity", "rate_euler_tanh", "rate_rk4_tanh"};
 /* Compartment names of the error cells: prediction, target, outputs. */
@@ -485,6 +499,7 @@ static int check_threads(size_t n) {
     int bad = 0;
     unsigned char *o1 = malloc(3 * n * sizeof(float) + 64), *o2 = malloc(3 * n * sizeof(float) + 64);
     for (Kind k = GAUSSIAN; k <= RATE_RT; k++) {
+        if (!wanted(kind_name[k])) continue;
         size_t l1 = 0, l2 = 0;
         for (int th = 1; th <= 2; th++) {
             NgcCell *c = make(k, n);
@@ -513,8 +528,12 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--samples") && i + 1 < argc) samples = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+        else if (!strcmp(argv[i], "--cells") && i + 1 < argc) cells_prefix = argv[++i];
+        else if (!strcmp(argv[i], "--impl") && i + 1 < argc) impl_name = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--threads N] [--quick] [--samples S] [--only LABEL]\n", argv[0]);
+            fprintf(stderr,
+                    "usage: %s [--threads N] [--quick] [--samples S] [--only LABEL] [--cells PREFIX] [--impl NAME]\n",
+                    argv[0]);
             return 2;
         }
     }
@@ -548,6 +567,7 @@ int main(int argc, char **argv) {
         Config cfg[16];
         int nc = 0;
         for (Kind k = GAUSSIAN; k <= BERNOULLI; k++) {
+            if (!wanted(kind_name[k])) continue;
             for (int set = 0; set <= 1; set++) {
                 NgcCell *c = make(k, n);
                 CHECK(ngc_cell_bind(c, pred_name[k], k == BERNOULLI ? p : mu, n));
@@ -558,24 +578,25 @@ int main(int argc, char **argv) {
                     CHECK(ngc_cell_set(c, "modulator", ones, n));
                     CHECK(ngc_cell_bind(c, "mask", mask, n));
                 }
-                cfg[nc++] = (Config){.impl = "ngc_cells", .cell = kind_name[k], .mode = set ? "set" : "rest", .h = c};
+                cfg[nc++] = (Config){.impl = impl_name, .cell = kind_name[k], .mode = set ? "set" : "rest", .kind = k, .h = c};
             }
         }
-        {
+        if (wanted(kind_name[REWARD])) {
             NgcCell *c = make(REWARD, n);
             CHECK(ngc_cell_bind(c, "reward", reward, n));
-            cfg[nc++] = (Config){.impl = "ngc_cells", .cell = kind_name[REWARD], .mode = "-", .h = c};
+            cfg[nc++] = (Config){.impl = impl_name, .cell = kind_name[REWARD], .mode = "-", .kind = REWARD, .h = c};
         }
         for (Kind k = RATE_EI; k <= RATE_RT; k++) {
+            if (!wanted(kind_name[k])) continue;
             NgcCell *c = make(k, n);
             CHECK(ngc_cell_bind(c, "j", filled(n, -1, 1), n));
             CHECK(ngc_cell_bind(c, "j_td", jtd, n));
             CHECK(ngc_cell_bind(c, "z", filled(n, -1, 1), n));
             CHECK(ngc_cell_bind(c, "zF", zF, n));
-            cfg[nc++] = (Config){.impl = "ngc_cells", .cell = kind_name[k], .mode = "-", .h = c};
+            cfg[nc++] = (Config){.impl = impl_name, .cell = kind_name[k], .mode = "-", .kind = k, .h = c};
         }
         int first_floor = nc;
-        for (int wide = 0; wide <= 1; wide++) {
+        for (int wide = 0; wide <= 1 && (!cells_prefix || wanted("floor")); wide++) {
             for (int stream = 0; stream <= (has512 ? 1 : 0); stream++) {
                 static const char *names[2][2] = {{"floor16_plain", "floor16_stream"},
                                                   {"floor28_plain", "floor28_stream"}};
@@ -595,12 +616,14 @@ int main(int argc, char **argv) {
         }
         if (threads > 1) pool_mode(0);
         /* Sanity: the set configurations compute what the rest ones do. */
-        for (int k = 0; k < 3; k++) {
+        for (int i = 0; i + 1 < nc; i++) {
+            if (!cfg[i].h || strcmp(cfg[i].mode, "rest") || strcmp(cfg[i + 1].mode, "set")) continue;
+            Kind k = cfg[i].kind;
             unsigned char *a = malloc(3 * n * 4 + 64), *b = malloc(3 * n * 4 + 64);
-            CHECK(ngc_cell_advance(cfg[2 * k].h, 0, 1));
-            size_t la = get_outputs(cfg[2 * k].h, (Kind)k, n, a);
-            CHECK(ngc_cell_advance(cfg[2 * k + 1].h, 0, 1));
-            size_t lb = get_outputs(cfg[2 * k + 1].h, (Kind)k, n, b);
+            CHECK(ngc_cell_advance(cfg[i].h, 0, 1));
+            size_t la = get_outputs(cfg[i].h, k, n, a);
+            CHECK(ngc_cell_advance(cfg[i + 1].h, 0, 1));
+            size_t lb = get_outputs(cfg[i + 1].h, k, n, b);
             if (la != lb || memcmp(a, b, la)) {
                 fprintf(stderr, "family: %s rest and set differ\n", kind_name[k]);
                 return 1;
