@@ -34,7 +34,9 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
 after="$root/target/release"
 cc -O2 -std=c11 -Wall -I"$root/include" "$here/c/f64_ratio.c" -o "$out/f64_ratio" \
     -L"$after" -lngc_cells -Wl,-rpath,"$after"
-if [ -n "$before" ] && ! LD_LIBRARY_PATH="$before" ldd "$out/f64_ratio" | grep -q "$before/"; then
+# (ldd's output captured first: `ldd | grep -q` fails under pipefail when grep
+# exits before ldd has written everything.)
+if [ -n "$before" ] && ! grep -qF "$before/" <<<"$(LD_LIBRARY_PATH="$before" ldd "$out/f64_ratio")"; then
     echo "$before does not provide $(readelf -d "$out/f64_ratio" | grep -o 'libngc_cells[^]]*')" >&2
     exit 2
 fi

@@ -51,7 +51,7 @@ cc -O2 -std=c11 -Wall -I"$root/include" "$here/c/threads_busy.c" -o "$out/thread
 
 # The program loads the library by its soname (libngc_cells.so.<major>.<minor>):
 # make sure LD_LIBRARY_PATH=$before really picks the other build.
-if [ -n "$before" ] && ! LD_LIBRARY_PATH="$before" ldd "$out/threads_busy" | grep -q "$before/"; then
+if [ -n "$before" ] && ! grep -qF "$before/" <<<"$(LD_LIBRARY_PATH="$before" ldd "$out/threads_busy")"; then
     echo "$before does not provide $(readelf -d "$out/threads_busy" | grep -o 'libngc_cells[^]]*')" >&2
     exit 2
 fi

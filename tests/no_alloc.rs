@@ -1,6 +1,8 @@
 //! `advance` (and `evolve`) allocates nothing: not through the core, not through the C ABI,
 //! not with worker threads, not for large cells (whose `L` needs many partial sums),
-//! for every row of the family table (`tests/common/family.rs`).
+//! for every row of the family table (`tests/common/family.rs`), with every
+//! compartment bound to a caller buffer and with none bound (the library's own
+//! storage, where a modulator and a mask at rest are not even read).
 
 mod common;
 
@@ -50,6 +52,7 @@ fn allocations_during(mut f: impl FnMut()) -> usize {
 fn advance_allocates_nothing() {
     through_the_core();
     through_the_c_abi();
+    unbound_through_the_c_abi();
 }
 
 fn through_the_core() {
@@ -122,6 +125,70 @@ fn through_the_c_abi() {
                 assert_eq!(a, 0, "{} dtype {dtype} threads={threads}", row.label);
             }
             drop(c);
+        }
+    }
+}
+
+/// Every row of the family table, both dtypes, nothing bound: every
+/// compartment in the library's own storage, which takes the owned paths of
+/// `Cell::step` (issue 16): a modulator and a mask at rest (after creation and
+/// after `ngc_cell_reset`) are lent as `Slot::Rest` and not read; set, they are
+/// read, and a mask eaten back to ones is found at rest again by one pass over
+/// it. One thread and two, 70,000 elements as above.
+fn unbound_through_the_c_abi() {
+    use ngc_cells::*;
+    let (n, batch) = (35_000usize, 2usize);
+    for row in FAMILY {
+        for dtype in DTYPES {
+            let c = row.cell(n, batch, dtype);
+            let what = |path: &str, threads: usize| {
+                format!(
+                    "{} dtype {dtype} threads={threads}, nothing bound, {path}",
+                    row.label
+                )
+            };
+            for threads in [1, 2] {
+                c.set_threads(threads);
+                // At rest: since creation (threads = 1), since the reset below (2).
+                let a = allocations_during(|| {
+                    for _ in 0..3 {
+                        c.advance(0.0, 1.0);
+                        c.evolve(0.0, 1.0);
+                    }
+                });
+                assert_eq!(a, 0, "{}", what("inputs at rest", threads));
+                // Every input set (the modulator stays so); the mask, eaten back to
+                // ones by the first step, set again before each step from values and
+                // a name made outside the count.
+                c.set_random_inputs(threads as u64);
+                let mask = row.inputs.iter().find(|i| i.name == "mask").map(|inp| {
+                    let len = c.len(inp.name);
+                    let mut v: Vec<f64> = (0..len)
+                        .map(|j| inp.draw.at(common::family::uniform(9, 4, j as u64)))
+                        .collect();
+                    assert!(v.iter().any(|&x| x != 1.0), "{}: a mask of ones", row.label);
+                    if dtype == NGC_DTYPE_F32 {
+                        let w: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+                        bytemuck_f32(&mut v)[..len].copy_from_slice(&w);
+                    }
+                    (common::cstr(inp.name), v)
+                });
+                let a = allocations_during(|| {
+                    if let Some((name, v)) = &mask {
+                        // SAFETY: live handle; `v` holds the mask's `len()` elements of
+                        // the cell's dtype (f64 storage is aligned for f32 and twice the room).
+                        let st = unsafe {
+                            ngc_cell_set(c.ptr, name.as_ptr(), v.as_ptr().cast(), v.len())
+                        };
+                        assert_eq!(st, NGC_OK);
+                    }
+                    c.advance(0.0, 1.0);
+                    c.evolve(0.0, 1.0);
+                });
+                assert_eq!(a, 0, "{}", what("inputs set", threads));
+                // SAFETY: live handle.
+                assert_eq!(unsafe { ngc_cell_reset(c.ptr) }, NGC_OK);
+            }
         }
     }
 }

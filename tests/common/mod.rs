@@ -369,14 +369,14 @@ pub fn valgrind_reports(stderr: &str) -> usize {
 
 /// Runs test `test` of the current test binary again, alone, under valgrind
 /// (skipped loudly without valgrind, except in CI). The inner run sees
-/// `NGC_UNDER_VALGRIND=1`.
-pub fn run_self_under_valgrind(test: &str) {
+/// `NGC_UNDER_VALGRIND=1`. Returns its output (`None` when it did not run).
+pub fn run_self_under_valgrind(test: &str) -> Option<Output> {
     if std::env::var_os("NGC_UNDER_VALGRIND").is_some() {
-        return;
+        return None;
     }
     if !tool_runs("valgrind") {
         skip_or_fail("valgrind is not installed");
-        return;
+        return None;
     }
     let exe = std::env::current_exe().unwrap();
     let t = std::time::Instant::now();
@@ -394,6 +394,7 @@ pub fn run_self_under_valgrind(test: &str) {
         "valgrind memcheck: {test}: 0 errors, 0 leaks ({:.1} s)",
         t.elapsed().as_secs_f64()
     );
+    Some(out)
 }
 
 /// C++17 with every warning that a user's strict build might turn on.
