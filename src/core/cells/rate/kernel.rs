@@ -72,7 +72,8 @@ fn elu<T: Real, const F: bool>(x: T) -> T {
 }
 
 /// `out[i] = fx'(x[i])` (element-wise activations), one tight loop per activation.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline)]
 fn dfx_slice<T: Real, const F: bool>(act: Act, x: &[T], out: &mut [T]) {
     let out = &mut out[..x.len()];
     macro_rules! each {
@@ -135,6 +136,14 @@ fn dfx_slice<T: Real, const F: bool>(act: Act, x: &[T], out: &mut [T]) {
         Act::Bkwta | Act::Softmax => out.fill(T::ONE),
     }
 }
+
+// The passes of a block (`dfx_slice`, `fused`, `out_pass`) are always inlined
+// in an optimised build: only inlined into a platform's `#[target_feature]`
+// copy are they compiled for its instruction set. In a debug build they are
+// separate functions: there the always-inlined kernel would put the locals of
+// every instance (20 priors x methods twice, 16 activations) in one stack frame
+// of about 260 KB, more than a pool helper's 256 KiB stack. Same arithmetic,
+// same bits (`mul_add` is the correctly rounded fma either way).
 
 /// The step kernel's constants, in the cell's type.
 #[derive(Clone, Copy)]
@@ -308,7 +317,8 @@ fn padded<T: Real>(s: &[T]) -> [T; LANES] {
 
 /// Pass 2 of a stateful block: `j` (through the sink) and `z1` from `j`,
 /// `g = fx'(z)`, `j_td` and `z`, every stage in registers.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline)]
 fn fused<T: Real, const F: bool, S: Sink, L: Leak, M: Method, const R: bool>(
     c: &Consts<T>,
     g: &[T],
@@ -359,7 +369,8 @@ fn fused<T: Real, const F: bool, S: Sink, L: Leak, M: Method, const R: bool>(
 
 /// Pass 4: `z = z1` and `z_f = fx(z1) * os` (no `z_f` for a row-wise
 /// activation: the cell writes it), whole chunks through the sink.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+#[cfg_attr(debug_assertions, inline)]
 fn out_pass<T: Real, const F: bool, S: Sink>(
     act: Option<Act>,
     os: T,
