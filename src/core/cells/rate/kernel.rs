@@ -7,7 +7,8 @@
 //! 1. `g = fx'(z)`, one loop per activation (stateful steps);
 //! 2. the fused step: `j = (j * g) * resist_scale` (stored), `u = j + j_td`
 //!    and every stage of the integration method, kept in registers, into
-//!    `z1`: one loop per prior and method ([`Leak`] × [`Method`], 20 loops),
+//!    `z1`: one loop per prior and method ([`Leak`] × [`Method`], 20 loops, each
+//!    with and without the `resist_scale` multiply),
 //!    so a stage never goes through memory and nothing is matched per element;
 //! 3. the soft threshold on `z1`, if asked;
 //! 4. `z = z1` and `zF = fx(z1) * output_scale` stored together, one loop per
@@ -18,6 +19,14 @@
 //! with ordinary ones. The arithmetic of every element is exactly the cell's
 //! formulas (`mod.rs`), in the same order with the same fused multiply-adds, so
 //! the results do not depend on the block or chunk structure.
+//!
+//! The passes (`dfx_slice`, `fused`, `out_pass`) are always inlined in an
+//! optimised build: only inlined into a platform's `#[target_feature]` copy
+//! are they compiled for its instruction set. In a debug build they are
+//! separate functions: there the always-inlined kernel put the locals of every
+//! instance (20 priors × methods twice, 16 activations) in one stack frame of
+//! about 260 KB, more than a pool helper's 256 KiB stack. Same arithmetic,
+//! same bits (`mul_add` is the correctly rounded fma either way).
 
 use super::tanh::tanh;
 use super::{out_scale, Act, Integration, Prior, Threshold};
@@ -136,14 +145,6 @@ fn dfx_slice<T: Real, const F: bool>(act: Act, x: &[T], out: &mut [T]) {
         Act::Bkwta | Act::Softmax => out.fill(T::ONE),
     }
 }
-
-// The passes of a block (`dfx_slice`, `fused`, `out_pass`) are always inlined
-// in an optimised build: only inlined into a platform's `#[target_feature]`
-// copy are they compiled for its instruction set. In a debug build they are
-// separate functions: there the always-inlined kernel would put the locals of
-// every instance (20 priors x methods twice, 16 activations) in one stack frame
-// of about 260 KB, more than a pool helper's 256 KiB stack. Same arithmetic,
-// same bits (`mul_add` is the correctly rounded fma either way).
 
 /// The step kernel's constants, in the cell's type.
 #[derive(Clone, Copy)]
