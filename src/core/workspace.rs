@@ -4,12 +4,14 @@
 //! Arrays are cut into blocks of [`SUM_BLOCK`] elements. A kernel that sums
 //! (a loss) writes one `f64` partial sum per block, and the cell adds them in
 //! block order, so the result is the same bits for any number of threads. With
-//! threads, the blocks are dealt in up to [`GROUPS`] contiguous groups that the
-//! threads take in turn ([`Runner::run`]): a helper that starts late (its core
+//! threads, the blocks are dealt in up to [`GROUPS`] contiguous groups
+//! ([`Runner::run`]): each thread first takes the groups of its own part of the
+//! arrays, so call after call a core finds its part in its own cache, then helps
+//! with what is left of the others' parts. A helper that starts late (its core
 //! busy) costs little, because the calling thread takes the groups it did not.
 
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use super::error::CellError;
@@ -175,9 +177,9 @@ pub struct Runner<'w, P> {
 
 impl<P: Platform> Runner<'_, P> {
     /// Runs the platform's best copy of `k` over `io`. With threads, `io` is
-    /// cut into up to [`GROUPS`] ranges of whole blocks, taken in turn by the
-    /// threads; each block covers the same elements whoever computes it, so
-    /// the results do not depend on the thread count.
+    /// cut into up to [`GROUPS`] ranges of whole blocks, dealt as [`Deal`]
+    /// says; each block covers the same elements whoever computes it, so the
+    /// results do not depend on the thread count.
     pub fn run<'a, K: Kernel, T: Real>(&self, k: &K, io: K::Io<'a, T>)
     where
         K::Io<'a, T>: Blocks,
@@ -205,16 +207,14 @@ impl<P: Platform> Runner<'_, P> {
                     *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(piece);
                     count += 1;
                 }
-                let next = AtomicUsize::new(0);
-                pool.run(t, &|_| loop {
-                    let g = next.fetch_add(1, Ordering::Relaxed);
-                    if g >= count {
-                        break;
-                    }
-                    let io = groups[g].lock().unwrap_or_else(|e| e.into_inner()).take();
-                    if let Some(io) = io {
-                        f(k, io);
-                    }
+                let deal = Deal::new(count, t);
+                pool.run(t, &|task| {
+                    deal.take_all(task, |g| {
+                        let io = groups[g].lock().unwrap_or_else(|e| e.into_inner()).take();
+                        if let Some(io) = io {
+                            f(k, io);
+                        }
+                    })
                 });
             }
             _ => f(k, io),
@@ -222,9 +222,121 @@ impl<P: Platform> Runner<'_, P> {
     }
 }
 
+/// Who computes which group of a multi-threaded call. Each of the `t` tasks
+/// has a home segment of the groups (task `i` the `i`-th `1/t` of the
+/// arrays), which it takes from the front; a task whose segment is done takes
+/// the other segments' groups from their back ends. A helper that never
+/// starts leaves its segment to the others, and with the same thread count
+/// each thread computes the same part of the arrays call after call while
+/// the threads keep pace, so its core's cache keeps that part.
+struct Deal {
+    /// Per segment, the next group from the front (low 32 bits) and one past
+    /// the last group not taken (high 32 bits).
+    ends: [AtomicU64; MAX_THREADS],
+    tasks: usize,
+}
+
+impl Deal {
+    fn new(groups: usize, tasks: usize) -> Deal {
+        let tasks = tasks.clamp(1, MAX_THREADS);
+        let bound = |i: usize| (i * groups / tasks) as u64;
+        Deal {
+            ends: std::array::from_fn(|i| {
+                AtomicU64::new(if i < tasks {
+                    bound(i) | (bound(i + 1) << 32)
+                } else {
+                    0
+                })
+            }),
+            tasks,
+        }
+    }
+
+    /// Takes a group of segment `seg` from its front (`front`) or back; `None` when it is empty.
+    fn take(&self, seg: usize, front: bool) -> Option<usize> {
+        let end = &self.ends[seg];
+        let mut now = end.load(Ordering::Relaxed);
+        loop {
+            let (lo, hi) = (now & 0xffff_ffff, now >> 32);
+            if lo >= hi {
+                return None;
+            }
+            let (next, g) = if front {
+                (now + 1, lo)
+            } else {
+                (now - (1 << 32), hi - 1)
+            };
+            match end.compare_exchange_weak(now, next, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return Some(g as usize),
+                Err(seen) => now = seen,
+            }
+        }
+    }
+
+    /// Runs `f` on every group task `task` gets: its own segment, then what is
+    /// left of the others. Every group goes to exactly one task.
+    fn take_all(&self, task: usize, mut f: impl FnMut(usize)) {
+        let home = task % self.tasks;
+        while let Some(g) = self.take(home, true) {
+            f(g);
+        }
+        for k in 1..self.tasks {
+            let seg = (home + k) % self.tasks;
+            while let Some(g) = self.take(seg, false) {
+                f(g);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every group is taken exactly once however the tasks interleave, each
+    /// task starts with its own segment, and one task alone takes them all.
+    #[test]
+    fn deal_gives_every_group_once() {
+        for (groups, tasks) in [(1, 1), (2, 2), (3, 2), (64, 2), (64, 3), (5, 7), (64, 64)] {
+            // One task alone (helpers that never start).
+            let deal = Deal::new(groups, tasks);
+            let mut seen = vec![0; groups];
+            deal.take_all(0, |g| seen[g] += 1);
+            assert!(
+                seen.iter().all(|&c| c == 1),
+                "{groups} groups, {tasks} tasks: {seen:?}"
+            );
+            // The tasks in turn, one group each, until all are done.
+            let deal = Deal::new(groups, tasks);
+            let mut owner = vec![usize::MAX; groups];
+            let mut first = vec![usize::MAX; tasks];
+            let mut live = true;
+            while live {
+                live = false;
+                for (task, first) in first.iter_mut().enumerate() {
+                    let got = deal
+                        .take(task, true)
+                        .or_else(|| (1..tasks).find_map(|k| deal.take((task + k) % tasks, false)));
+                    if let Some(g) = got {
+                        assert_eq!(owner[g], usize::MAX, "group {g} taken twice");
+                        owner[g] = task;
+                        if *first == usize::MAX {
+                            *first = g;
+                        }
+                        live = true;
+                    }
+                }
+            }
+            assert!(owner.iter().all(|&o| o != usize::MAX));
+            // With no more tasks than groups (as `Runner::run` deals them),
+            // task i starts at the front of the i-th segment.
+            if tasks <= groups {
+                for (task, &g) in first.iter().enumerate() {
+                    assert_eq!(g, task * groups / tasks, "{groups} groups, {tasks} tasks");
+                }
+            }
+        }
+    }
 
     #[test]
     fn threads_are_used_only_on_large_cells() {

@@ -18,8 +18,9 @@
 //!    helper whose swap succeeded reads the task, and it gets the join count
 //!    as its task index (1, 2, ...).
 //! 3. The caller runs task 0 itself. The tasks share the work dynamically
-//!    (the kernel's groups of blocks, taken in turn), so task 0 alone finishes
-//!    whatever no helper took.
+//!    (each takes the groups of blocks of its own part of the arrays, then
+//!    what is left of the others': `core::workspace`), so task 0 alone
+//!    finishes whatever no helper took.
 //! 4. The caller *closes* the call (sets the closed bit, reading the final join
 //!    count in the same atomic operation) and waits only for the helpers that
 //!    joined. A helper that arrives later finds the call closed (or a newer
