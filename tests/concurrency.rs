@@ -2,7 +2,9 @@
 //! the C ABI (the native platform):
 //! - a cell gives the bits of its one-thread run for any thread count (1, 2, 3,
 //!   7, 64, SIZE_MAX) at sizes around the sum block (4096) and the thread
-//!   thresholds (65536 elements, 32768 per thread, 64 threads);
+//!   thresholds (65536 elements, 32768 per thread, 64 threads), made with that
+//!   count or changed to it between steps (the pool started, grown, shrunk,
+//!   stopped), with the mask set and at rest;
 //! - many cells advanced on several threads at once give exactly their serial,
 //!   one-thread results;
 //! - one thread's last-error message is never clobbered by another's.
@@ -37,16 +39,23 @@ fn dims(count: usize) -> (usize, usize) {
     (batch, count / batch)
 }
 
-/// One step (advance, evolve) from fresh inputs with `threads` threads: every
-/// compartment's bits.
-fn one_step(row: &'static Row, count: usize, dtype: NgcDtype, threads: usize) -> Vec<Vec<u64>> {
+/// A cell of `count` elements run for `schedule.len()` steps (advance, evolve)
+/// with `schedule[i]` threads in step `i`: every compartment's bits after each
+/// step. Inputs are set before the first step only: in the later ones an
+/// error cell's mask, eaten by the first, is at rest (neither read nor
+/// written) while the modulator is set, and a cell with state runs on from it.
+fn run(row: &'static Row, count: usize, dtype: NgcDtype, schedule: &[usize]) -> Vec<Vec<Vec<u64>>> {
     let (batch, n) = dims(count);
     let c = row.cell(n, batch, dtype);
-    c.set_threads(threads);
     c.set_random_inputs(count as u64);
-    c.advance(1.0, 0.5);
-    c.evolve(1.0, 0.5);
-    c.snapshot()
+    let mut steps = Vec::new();
+    for (i, &threads) in schedule.iter().enumerate() {
+        c.set_threads(threads);
+        c.advance(1.0 + i as f64, 0.5);
+        c.evolve(1.0 + i as f64, 0.5);
+        steps.push(c.snapshot());
+    }
+    steps
 }
 
 fn first_difference(a: &[Vec<u64>], b: &[Vec<u64>], row: &Row) -> String {
@@ -63,27 +72,92 @@ fn first_difference(a: &[Vec<u64>], b: &[Vec<u64>], row: &Row) -> String {
     "none".into()
 }
 
-/// Asks for each thread count at `count` elements and compares with one thread.
-/// Requests that would split the work as an earlier one did are skipped (they
-/// would repeat its schedule), so list the largest first.
-fn compare_thread_counts(row: &'static Row, dtype: NgcDtype, count: usize, threads: &[usize]) {
-    let one = one_step(row, count, dtype, 1);
+/// The requests among `threads` that split `count` elements as no earlier one
+/// did (a later one would repeat its schedule; so list the largest first).
+fn distinct_splits(count: usize, threads: &[usize]) -> Vec<usize> {
     let mut seen = Vec::new();
+    let mut asked = Vec::new();
     for &t in threads {
-        let s = split(count, t);
-        if seen.contains(&s) {
-            continue;
+        if !seen.contains(&split(count, t)) {
+            seen.push(split(count, t));
+            asked.push(t);
         }
-        seen.push(s);
-        let got = one_step(row, count, dtype, t);
+    }
+    asked
+}
+
+/// The thread counts of one cell between its steps, for the requests `asked`:
+/// its pool started on a cell that already ran, then grown, shrunk, grown
+/// again and stopped (1, the smallest request, the largest, the next
+/// smallest, ..., 1).
+fn live_schedule(asked: &[usize]) -> Vec<usize> {
+    let mut sorted = asked.to_vec();
+    sorted.sort_unstable();
+    let mut schedule = vec![1];
+    while !sorted.is_empty() {
+        schedule.push(sorted.remove(0));
+        if let Some(t) = sorted.pop() {
+            schedule.push(t);
+        }
+    }
+    schedule.push(1);
+    schedule
+}
+
+/// One cell whose thread count a host changes before every step
+/// (`schedule`), against the same steps on one thread (`one`, computed when
+/// `None`).
+fn compare_live_cell(
+    row: &'static Row,
+    dtype: NgcDtype,
+    count: usize,
+    schedule: &[usize],
+    one: Option<&[Vec<Vec<u64>>]>,
+) {
+    let computed;
+    let one = match one {
+        Some(one) => one,
+        None => {
+            computed = run(row, count, dtype, &vec![1; schedule.len()]);
+            &computed
+        }
+    };
+    assert_eq!(
+        one.len(),
+        schedule.len(),
+        "one-thread steps for {schedule:?}"
+    );
+    let got = run(row, count, dtype, schedule);
+    for (i, (g, w)) in got.iter().zip(one).enumerate() {
         assert!(
-            got == one,
+            g == w,
+            "{} dtype {dtype}, {count} elements, threads {schedule:?} on one cell: step {i} is \
+             not the one-thread bits; first difference: {}",
+            row.label,
+            first_difference(g, w, row)
+        );
+    }
+}
+
+/// Asks for each thread count at `count` elements, on a fresh cell each, and
+/// compares its first step with one thread's; then the same counts on one
+/// cell, changed between its steps ([`compare_live_cell`]).
+fn compare_thread_counts(row: &'static Row, dtype: NgcDtype, count: usize, threads: &[usize]) {
+    let asked = distinct_splits(count, threads);
+    let schedule = live_schedule(&asked);
+    // One thread, as many steps as the live cell takes.
+    let one = run(row, count, dtype, &vec![1; schedule.len()]);
+    for &t in &asked {
+        let got = run(row, count, dtype, &[t]);
+        assert!(
+            got[0] == one[0],
             "{} dtype {dtype}, {count} elements, {t} threads: not the one-thread bits; first \
              difference: {}",
             row.label,
-            first_difference(&got, &one, row)
+            first_difference(&got[0], &one[0], row)
         );
     }
+    compare_live_cell(row, dtype, count, &schedule, Some(&one));
 }
 
 #[test]
@@ -110,17 +184,16 @@ fn every_thread_count_gives_the_bits_of_one_thread() {
                 compare_thread_counts(row, dtype, count, &threads);
             }
         }
-        // 64 threads need 2,097,152 elements, about 2 s a run in a debug build:
-        // once per cell type (the split is the engine's; the rows of one type
-        // share a kernel), float32, with a partial last block.
+        // 64 threads need 2,097,152 elements, the only size here where each of
+        // the (at most 64) groups of blocks that the threads take in turn holds
+        // several blocks; each step takes a while in a test build: once per
+        // cell type (the split is the engine's; the rows of one type share a
+        // kernel), float32, with a partial last block, on one cell made with
+        // 64 threads, then 2, 7 and 3 (the mask at rest from the second step).
         if !types_at_64.contains(&row.type_name) {
             types_at_64.push(row.type_name);
-            compare_thread_counts(
-                row,
-                NGC_DTYPE_F32,
-                MAX_THREADS * PER_THREAD + BLOCK + 1,
-                &[64],
-            );
+            let count = MAX_THREADS * PER_THREAD + BLOCK + 1;
+            compare_live_cell(row, NGC_DTYPE_F32, count, &[64, 2, 7, 3], None);
         }
     }
     eprintln!(

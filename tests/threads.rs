@@ -3,7 +3,9 @@
 //!   helper never runs the call's task once it is over (helpers delayed with the
 //!   test-only hook `__test_pool_helpers_delay`, as a busy machine would);
 //! - a call does wait for a helper that joined it;
-//! - results are bit-identical for any thread count on the native platform;
+//! - (that results are bit-identical for any thread count, also when it
+//!   changes between steps, is checked for every cell type in
+//!   `tests/concurrency.rs`);
 //! - after `fork()`, the child's `advance` on a cell with threads neither hangs
 //!   nor differs (its helpers do not exist there), and freeing the cell there
 //!   returns;
@@ -131,35 +133,41 @@ fn value(seed: u64, j: usize) -> f64 {
     (h >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// A cell of `n` elements with its inputs set (owned compartments).
+/// A float32 Bernoulli cell (probabilities) of `n` elements with its inputs
+/// set (owned compartments).
 struct Cell {
     ptr: *mut NgcCell,
     n: usize,
-    f64: bool,
 }
 
 impl Cell {
-    fn new(n: usize, logits: bool, f64: bool, threads: usize) -> Cell {
+    fn new(n: usize, threads: usize) -> Cell {
         let name = CString::new("t").unwrap();
-        let dtype = if f64 { NGC_DTYPE_F64 } else { NGC_DTYPE_F32 };
         let mut ptr = ptr::null_mut();
         // SAFETY: valid name, out pointer to a local.
         let s = unsafe {
-            ngc_bernoulli_error_cell_new(name.as_ptr(), n, 1, logits, ptr::null(), dtype, &mut ptr)
+            ngc_bernoulli_error_cell_new(
+                name.as_ptr(),
+                n,
+                1,
+                false,
+                ptr::null(),
+                NGC_DTYPE_F32,
+                &mut ptr,
+            )
         };
         assert_eq!(s, NGC_OK);
-        let cell = Cell { ptr, n, f64 };
+        let cell = Cell { ptr, n };
         cell.threads(threads);
         for (c, seed) in [("p", 1), ("target", 2), ("modulator", 3)] {
-            let v: Vec<f64> = (0..n)
+            let v: Vec<f32> = (0..n)
                 .map(|j| {
                     let u = value(seed, j);
-                    match c {
-                        "p" if logits => (u - 0.5) * 16.0,
+                    (match c {
                         "p" => u,
                         "target" => (u * 1.2 - 0.1).clamp(0.0, 1.0),
                         _ => u * 4.0 - 2.0,
-                    }
+                    }) as f32
                 })
                 .collect();
             cell.set(c, &v);
@@ -172,17 +180,10 @@ impl Cell {
         assert_eq!(unsafe { ngc_cell_set_threads(self.ptr, threads) }, NGC_OK);
     }
 
-    fn set(&self, c: &str, v: &[f64]) {
+    fn set(&self, c: &str, v: &[f32]) {
         let name = CString::new(c).unwrap();
-        // SAFETY: a live cell, buffers of `n` elements of the cell's dtype.
-        let s = unsafe {
-            if self.f64 {
-                ngc_cell_set_f64(self.ptr, name.as_ptr(), v.as_ptr(), v.len())
-            } else {
-                let f: Vec<f32> = v.iter().map(|&x| x as f32).collect();
-                ngc_cell_set_f32(self.ptr, name.as_ptr(), f.as_ptr(), f.len())
-            }
-        };
+        // SAFETY: a live cell, a buffer of `v.len()` floats.
+        let s = unsafe { ngc_cell_set_f32(self.ptr, name.as_ptr(), v.as_ptr(), v.len()) };
         assert_eq!(s, NGC_OK);
     }
 
@@ -202,13 +203,11 @@ impl Cell {
             if s != NGC_OK {
                 return s;
             }
-            if !self.f64 {
-                // Widen in place, from the end (the floats sit in the first half).
-                for j in (0..n).rev() {
-                    // SAFETY: element j of the n floats written above.
-                    let f = unsafe { *dst.as_ptr().cast::<f32>().add(j) };
-                    dst[j] = u64::from(f.to_bits());
-                }
+            // Widen in place, from the end (the floats sit in the first half).
+            for j in (0..n).rev() {
+                // SAFETY: element j of the n floats written above.
+                let f = unsafe { *dst.as_ptr().cast::<f32>().add(j) };
+                dst[j] = u64::from(f.to_bits());
             }
         }
         let mut l = 0.0f64;
@@ -237,10 +236,10 @@ fn an_advance_does_not_wait_for_delayed_helpers_and_they_never_write_after_it() 
     let _s = serial();
     let _reset = NoDelay;
     let n = 200_000;
-    let one = Cell::new(n, false, false, 1);
+    let one = Cell::new(n, 1);
     assert_eq!(one.advance(), NGC_OK);
     let want = one.outputs();
-    let two = Cell::new(n, false, false, 2);
+    let two = Cell::new(n, 2);
     assert_eq!(two.advance(), NGC_OK);
     assert_eq!(two.outputs(), want);
     let delay = Duration::from_millis(1000);
@@ -265,7 +264,7 @@ fn an_advance_does_not_wait_for_delayed_helpers_and_they_never_write_after_it() 
         assert!(tries < 1000, "the helper never saw an advance");
     };
     // Mark the outputs; a late helper running the stale call would overwrite them.
-    let marks = vec![7.0; n];
+    let marks = vec![7.0f32; n];
     two.set("dp", &marks);
     two.set("dtarget", &marks);
     assert!(
@@ -284,46 +283,6 @@ fn an_advance_does_not_wait_for_delayed_helpers_and_they_never_write_after_it() 
     for _ in 0..20 {
         assert_eq!(two.advance(), NGC_OK);
         assert_eq!(two.outputs(), want);
-    }
-}
-
-#[test]
-fn results_are_bit_identical_for_any_thread_count_on_the_native_platform() {
-    let _s = serial();
-    const T: usize = 1 << 15; // MIN_ELEMENTS_PER_THREAD
-    let sizes = [
-        2 * T - 1,
-        2 * T,
-        3 * T + 4095,
-        3 * T + 4097,
-        7 * T + 1,
-        64 * T + 17,
-    ];
-    for (i, &n) in sizes.iter().enumerate() {
-        for (f64, logits) in [(false, true), (true, false)] {
-            if n > 8 * T && f64 {
-                continue; // one large case is enough (a debug build is slow)
-            }
-            let cell = Cell::new(n, logits ^ (i % 2 == 1), f64, 1);
-            assert_eq!(cell.advance(), NGC_OK);
-            let want = cell.outputs();
-            // A cell uses min(threads, 64, n / T) threads (at least 1): each
-            // count is run where it makes a different pool (a debug build is slow).
-            let used = |t: usize| t.min(64).min(n / T).max(1);
-            let mut done = vec![1];
-            for threads in [2, 3, 7, 64, usize::MAX] {
-                if done.contains(&used(threads)) && threads != usize::MAX {
-                    continue;
-                }
-                done.push(used(threads));
-                cell.threads(threads);
-                assert_eq!(cell.advance(), NGC_OK);
-                assert!(
-                    cell.outputs() == want,
-                    "n={n} f64={f64} threads={threads}: results differ from one thread's"
-                );
-            }
-        }
     }
 }
 
@@ -406,10 +365,10 @@ mod fork {
         let _reset = NoDelay; // also arms the counters
         __test_pool_helpers_delay(Duration::ZERO, Duration::ZERO);
         let n = 200_000;
-        let reference = Cell::new(n, false, false, 1);
+        let reference = Cell::new(n, 1);
         assert_eq!(reference.advance(), NGC_OK);
         let want = reference.outputs();
-        let cell = Cell::new(n, false, false, 2);
+        let cell = Cell::new(n, 2);
         // The helpers have run (and are spinning or asleep) when the process forks.
         for _ in 0..3 {
             assert_eq!(cell.advance(), NGC_OK);

@@ -2,8 +2,8 @@
 //!
 //! Modules in dependency order (each uses only the ones before it):
 //! [`error`], [`layout`], [`vmath`] → [`real`] → [`kernel`] → [`platform`] →
-//! [`workspace`] → [`spec`] → [`elementwise`] → [`cells`] → [`metadata`] →
-//! [`cell`]. `docs/architecture.md` walks through them.
+//! [`workspace`] → [`spec`] → [`elementwise`] → [`param_error`] → [`cells`] →
+//! [`metadata`] → [`cell`]. `docs/architecture.md` walks through them.
 
 pub mod cell;
 pub mod cells;
@@ -12,6 +12,7 @@ pub mod error;
 pub mod kernel;
 pub mod layout;
 pub mod metadata;
+pub mod param_error;
 pub mod platform;
 pub mod real;
 pub mod spec;

@@ -301,10 +301,10 @@ mod tests {
         both(bernoulli::Kernel::<false>, false);
         both(bernoulli::Kernel::<true>, false);
         for each in [false, true] {
-            both(gaussian::Kernel::<false>, each);
-            both(gaussian::Kernel::<true>, each);
-            both(laplacian::Kernel::<false>, each);
-            both(laplacian::Kernel::<true>, each);
+            both(gaussian::Kernel::<false>::new(), each);
+            both(gaussian::Kernel::<true>::new(), each);
+            both(laplacian::Kernel::<false>::new(), each);
+            both(laplacian::Kernel::<true>::new(), each);
         }
         for k in rate_steps() {
             agree_rate::<f32>(k);

@@ -18,61 +18,41 @@
 //! `L` an array: `L_i = -S * 0.5 / Sigma_i` with the total `S`). The resets
 //! keep `Sigma`.
 
-use crate::core::elementwise::{self, Broadcast, ErrorKernel};
 use crate::core::error::CellError;
 use crate::core::layout::Layout;
-use crate::core::metadata::json_number;
+use crate::core::param_error::{compartments, Labels, ParamError, ParamErrorCell, ParamKernel};
 use crate::core::platform::{Platform, Portable};
 use crate::core::real::Real;
-use crate::core::spec::{CellSpec, CellType, CompartmentSpec, Extent, Hyper, Role, Shapes, Slot};
-use crate::core::workspace::Workspace;
+use crate::core::spec::{CellSpec, CompartmentSpec};
 use crate::core::Cell;
 
 /// The Gaussian error cell's compartments, with ngc-learn's names, rest values and labels.
-pub const COMPARTMENTS: [CompartmentSpec; 9] = [
-    CompartmentSpec::new("mu", c"mu", Role::Input, Extent::State, 0.0, "External input prediction value(s)")
-        .shown("Gaussian mean"),
-    CompartmentSpec::new("target", c"target", Role::Input, Extent::State, 0.0, "External input target signal value(s)")
-        .shown("Gaussian data/target variable"),
-    CompartmentSpec::new(
-        "Sigma",
+pub const COMPARTMENTS: [CompartmentSpec; 9] = compartments(Labels {
+    pred: (c"mu", "Gaussian mean"),
+    target_shown: "Gaussian data/target variable",
+    param: (
         c"Sigma",
-        Role::Parameter,
-        Extent::Param,
-        1.0,
-        "Variance (used as is, not squared); shape (1, 1) or any shape that broadcasts against the state; kept by the resets",
-    )
-    .shown("Gaussian variance/covariance"),
-    CompartmentSpec::new("modulator", c"modulator", Role::Input, Extent::State, 1.0, "External input modulatory/scaling signal(s)"),
-    CompartmentSpec::new(
-        "mask",
-        c"mask",
-        Role::ConsumedInput,
-        Extent::State,
-        1.0,
-        "External binary/gating mask applied to dmu and dtarget for one step; reset to ones by advance",
+        "Gaussian variance/covariance",
+        "Variance (used as is, not squared); shape (1, 1) or any shape that broadcasts against \
+         the state; kept by the resets",
     ),
-    CompartmentSpec::new("dmu", c"dmu", Role::Output, Extent::State, 0.0, "First derivative of L with respect to mu, times modulator and mask"),
-    CompartmentSpec::new("dtarget", c"dtarget", Role::Output, Extent::State, 0.0, "First derivative of L with respect to target, times modulator and mask"),
-    CompartmentSpec::new(
-        "dSigma",
+    mask: "External binary/gating mask applied to dmu and dtarget for one step; reset to ones by \
+           advance",
+    d_pred: (
+        c"dmu",
+        "First derivative of L with respect to mu, times modulator and mask",
+    ),
+    d_target: "First derivative of L with respect to target, times modulator and mask",
+    d_param: (
         c"dSigma",
-        Role::Output,
-        Extent::Param,
-        0.0,
         "Ones of Sigma's shape after advance (ngc-learn computes no derivative for Sigma)",
     ),
-    CompartmentSpec::new(
-        "L",
-        c"L",
-        Role::Output,
-        Extent::ParamSqueezed,
-        0.0,
-        "-0.5 * sum((target - mu)^2) / Sigma over all elements (not masked or modulated); Sigma's shape, squeezed",
-    )
-    .shown("Gaussian Log likelihood")
-    .units("nats"),
-];
+    loss: (
+        "Gaussian Log likelihood",
+        "-0.5 * sum((target - mu)^2) / Sigma over all elements (not masked or modulated); \
+         Sigma's shape, squeezed",
+    ),
+});
 
 /// The Gaussian error cell type.
 pub static SPEC: CellSpec = CellSpec {
@@ -87,74 +67,35 @@ pub static SPEC: CellSpec = CellSpec {
     compartments: &COMPARTMENTS,
 };
 
-/// The element formula; `RECIP`: the parameter holds `1 / Sigma`.
+/// What the Gaussian error cell has of its own: its spec, `sigma`, its element formula.
 #[derive(Clone, Copy, Debug)]
-pub struct Kernel<const RECIP: bool>;
+pub struct GaussianError;
 
-impl<const RECIP: bool> ErrorKernel for Kernel<RECIP> {
+impl ParamErrorCell for GaussianError {
+    const SPEC: &'static CellSpec = &SPEC;
+    const HYPER_NAME: &'static str = "sigma";
+    const HYPER_DESCRIPTION: &'static str =
+        "Initial value of Sigma, the variance (used as is, not squared)";
+    const LOSS_SCALE: f64 = 0.5;
+
+    /// `e = target - mu` (`dmu = e / Sigma`).
     #[inline(always)]
-    fn element<T: Real, const F: bool>(&self, mu: T, _pre: T, x: T, sigma: T) -> (T, T, T) {
-        let e = x - mu;
-        let d = if RECIP { e * sigma } else { e / sigma };
-        (d, -d, e * e)
+    fn element<T: Real>(mu: T, target: T) -> T {
+        target - mu
+    }
+
+    /// `e^2`.
+    #[inline(always)]
+    fn term<T: Real>(e: T) -> T {
+        e * e
     }
 }
 
-/// ngc-learn's `GaussianErrorCell` with its hyper-parameter, and its scratch space.
-#[derive(Debug)]
-pub struct Gaussian<T> {
-    /// The constructor's `sigma`: `Sigma`'s value at creation.
-    pub sigma: f64,
-    broadcast: Broadcast<T>,
-}
+/// ngc-learn's `GaussianErrorCell` with its `sigma`, and its scratch space.
+pub type Gaussian<T> = ParamError<GaussianError, T>;
 
-impl<T: Real> Gaussian<T> {
-    /// A cell type with `Sigma` starting at `sigma`.
-    pub fn new(sigma: f64) -> Gaussian<T> {
-        Gaussian {
-            sigma,
-            broadcast: Broadcast::default(),
-        }
-    }
-}
-
-impl<T: Real, P: Platform> CellType<T, P> for Gaussian<T> {
-    fn spec(&self) -> &'static CellSpec {
-        &SPEC
-    }
-
-    fn hyperparameters(&self) -> Vec<Hyper> {
-        vec![Hyper {
-            name: "sigma",
-            json: json_number(self.sigma),
-            description: "Initial value of Sigma, the variance (used as is, not squared)",
-        }]
-    }
-
-    fn rest(&self, idx: usize) -> f64 {
-        if idx == 2 {
-            self.sigma
-        } else {
-            COMPARTMENTS[idx].rest
-        }
-    }
-
-    fn reshape(&mut self, shapes: &Shapes) -> Result<(), CellError> {
-        self.broadcast.reshape(shapes)
-    }
-
-    fn advance(
-        &mut self,
-        slots: &mut [Slot<'_, T>],
-        shapes: &Shapes,
-        ws: &mut Workspace<P>,
-        _dt: f64,
-    ) -> Result<(), CellError> {
-        let (divide, multiply) = (Kernel::<false>, Kernel::<true>);
-        let b = &mut self.broadcast;
-        elementwise::advance_param(divide, multiply, 0.5, b, SPEC.type_name, slots, shapes, ws)
-    }
-}
+/// The element formula; `RECIP`: the parameter holds `1 / Sigma`.
+pub type Kernel<const RECIP: bool> = ParamKernel<GaussianError, RECIP>;
 
 /// Creates ngc-learn's `GaussianErrorCell(name, n_units, batch_size, sigma, shape)`
 /// on the portable platform.

@@ -17,61 +17,40 @@
 //! resets; `dScale` and `L` follow its shape. Unlike ngc-learn 3.2.3 (whose
 //! reset makes a 4-D cell 2-D), a reset keeps a 4-D cell 4-D.
 
-use crate::core::elementwise::{self, Broadcast, ErrorKernel};
 use crate::core::error::CellError;
 use crate::core::layout::Layout;
-use crate::core::metadata::json_number;
+use crate::core::param_error::{compartments, Labels, ParamError, ParamErrorCell, ParamKernel};
 use crate::core::platform::{Platform, Portable};
 use crate::core::real::Real;
-use crate::core::spec::{CellSpec, CellType, CompartmentSpec, Extent, Hyper, Role, Shapes, Slot};
-use crate::core::workspace::Workspace;
+use crate::core::spec::{CellSpec, CompartmentSpec};
 use crate::core::Cell;
 
 /// The Laplacian error cell's compartments, with ngc-learn's names, rest values and labels.
-pub const COMPARTMENTS: [CompartmentSpec; 9] = [
-    CompartmentSpec::new("shift", c"shift", Role::Input, Extent::State, 0.0, "External input prediction value(s)")
-        .shown("Laplacian shift"),
-    CompartmentSpec::new("target", c"target", Role::Input, Extent::State, 0.0, "External input target signal value(s)")
-        .shown("Laplacian data/target variable"),
-    CompartmentSpec::new(
-        "Scale",
+pub const COMPARTMENTS: [CompartmentSpec; 9] = compartments(Labels {
+    pred: (c"shift", "Laplacian shift"),
+    target_shown: "Laplacian data/target variable",
+    param: (
         c"Scale",
-        Role::Parameter,
-        Extent::Param,
-        1.0,
+        "Laplacian scale",
         "Scale; shape (1, 1) or any shape that broadcasts against the state; kept by the resets",
-    )
-    .shown("Laplacian scale"),
-    CompartmentSpec::new("modulator", c"modulator", Role::Input, Extent::State, 1.0, "External input modulatory/scaling signal(s)"),
-    CompartmentSpec::new(
-        "mask",
-        c"mask",
-        Role::ConsumedInput,
-        Extent::State,
-        1.0,
-        "External binary/gating mask applied to dshift and dtarget for one step; reset to ones by advance",
     ),
-    CompartmentSpec::new("dshift", c"dshift", Role::Output, Extent::State, 0.0, "sign(target - shift) / Scale, times modulator and mask"),
-    CompartmentSpec::new("dtarget", c"dtarget", Role::Output, Extent::State, 0.0, "-sign(target - shift) / Scale, times modulator and mask"),
-    CompartmentSpec::new(
-        "dScale",
+    mask: "External binary/gating mask applied to dshift and dtarget for one step; reset to ones \
+           by advance",
+    d_pred: (
+        c"dshift",
+        "sign(target - shift) / Scale, times modulator and mask",
+    ),
+    d_target: "-sign(target - shift) / Scale, times modulator and mask",
+    d_param: (
         c"dScale",
-        Role::Output,
-        Extent::Param,
-        0.0,
         "Ones of Scale's shape after advance (ngc-learn computes no derivative for Scale)",
     ),
-    CompartmentSpec::new(
-        "L",
-        c"L",
-        Role::Output,
-        Extent::ParamSqueezed,
-        0.0,
-        "Minus the number of elements where target != shift, over Scale (ngc-learn's L; not masked or modulated); Scale's shape, squeezed",
-    )
-    .shown("Laplacian Log likelihood")
-    .units("nats"),
-];
+    loss: (
+        "Laplacian Log likelihood",
+        "Minus the number of elements where target != shift, over Scale (ngc-learn's L; not \
+         masked or modulated); Scale's shape, squeezed",
+    ),
+});
 
 /// The Laplacian error cell type.
 pub static SPEC: CellSpec = CellSpec {
@@ -98,74 +77,34 @@ fn sign<T: Real>(x: T) -> T {
     }
 }
 
-/// The element formula; `RECIP`: the parameter holds `1 / Scale`.
+/// What the Laplacian error cell has of its own: its spec, `scale`, its element formula.
 #[derive(Clone, Copy, Debug)]
-pub struct Kernel<const RECIP: bool>;
+pub struct LaplacianError;
 
-impl<const RECIP: bool> ErrorKernel for Kernel<RECIP> {
+impl ParamErrorCell for LaplacianError {
+    const SPEC: &'static CellSpec = &SPEC;
+    const HYPER_NAME: &'static str = "scale";
+    const HYPER_DESCRIPTION: &'static str = "Initial value of Scale";
+    const LOSS_SCALE: f64 = 1.0;
+
+    /// `s = sign(target - shift)` (`dshift = s / Scale`).
     #[inline(always)]
-    fn element<T: Real, const F: bool>(&self, shift: T, _pre: T, x: T, scale: T) -> (T, T, T) {
-        let s = sign(x - shift);
-        let d = if RECIP { s * scale } else { s / scale };
-        (d, -d, s.abs())
+    fn element<T: Real>(shift: T, target: T) -> T {
+        sign(target - shift)
+    }
+
+    /// `|s|`.
+    #[inline(always)]
+    fn term<T: Real>(s: T) -> T {
+        s.abs()
     }
 }
 
-/// ngc-learn's `LaplacianErrorCell` with its hyper-parameter, and its scratch space.
-#[derive(Debug)]
-pub struct Laplacian<T> {
-    /// The constructor's `scale`: `Scale`'s value at creation.
-    pub scale: f64,
-    broadcast: Broadcast<T>,
-}
+/// ngc-learn's `LaplacianErrorCell` with its `scale`, and its scratch space.
+pub type Laplacian<T> = ParamError<LaplacianError, T>;
 
-impl<T: Real> Laplacian<T> {
-    /// A cell type with `Scale` starting at `scale`.
-    pub fn new(scale: f64) -> Laplacian<T> {
-        Laplacian {
-            scale,
-            broadcast: Broadcast::default(),
-        }
-    }
-}
-
-impl<T: Real, P: Platform> CellType<T, P> for Laplacian<T> {
-    fn spec(&self) -> &'static CellSpec {
-        &SPEC
-    }
-
-    fn hyperparameters(&self) -> Vec<Hyper> {
-        vec![Hyper {
-            name: "scale",
-            json: json_number(self.scale),
-            description: "Initial value of Scale",
-        }]
-    }
-
-    fn rest(&self, idx: usize) -> f64 {
-        if idx == 2 {
-            self.scale
-        } else {
-            COMPARTMENTS[idx].rest
-        }
-    }
-
-    fn reshape(&mut self, shapes: &Shapes) -> Result<(), CellError> {
-        self.broadcast.reshape(shapes)
-    }
-
-    fn advance(
-        &mut self,
-        slots: &mut [Slot<'_, T>],
-        shapes: &Shapes,
-        ws: &mut Workspace<P>,
-        _dt: f64,
-    ) -> Result<(), CellError> {
-        let (divide, multiply) = (Kernel::<false>, Kernel::<true>);
-        let b = &mut self.broadcast;
-        elementwise::advance_param(divide, multiply, 1.0, b, SPEC.type_name, slots, shapes, ws)
-    }
-}
+/// The element formula; `RECIP`: the parameter holds `1 / Scale`.
+pub type Kernel<const RECIP: bool> = ParamKernel<LaplacianError, RECIP>;
 
 /// Creates ngc-learn's `LaplacianErrorCell(name, n_units, batch_size, scale, shape)`
 /// on the portable platform.
