@@ -255,8 +255,21 @@ pub fn exp_f64<const F: bool>(x: f64) -> f64 {
 /// with `F = true`: a [13/6] odd/even rational function of `x` clamped to
 /// `±7.998811722` (where it is exactly ±1), `x` itself for `|x| < 0.0004`, and
 /// `±1` for `|x| >= 20`; NaN for NaN. Branch-free (compares, selects, one division).
+///
+/// With `F = true` XLA's `|x| >= 20` select changes nothing: every such `x`
+/// (and `±inf`) is clamped first, and the rational function with fused
+/// multiply-adds is exactly `±1` at the clamp (NaN passes both unchanged). So
+/// it is left out there, three operations of the twenty or so (RateCell's step
+/// kernel evaluates `tanh` twice per element); without fused multiply-adds the
+/// clamp gives 0.9999998 and the select is kept. Checked on every f32.
 #[inline(always)]
 pub fn tanh_f32<const F: bool>(x: f32) -> f32 {
+    tanh_f32_with::<F>(x, !F)
+}
+
+/// [`tanh_f32`] with XLA's `|x| >= 20` select applied or not.
+#[inline(always)]
+fn tanh_f32_with<const F: bool>(x: f32, select_20: bool) -> f32 {
     const CLAMP: f32 = 7.99881172180175781;
     const NUM: [f32; 7] = [
         -2.76076847742355e-16,
@@ -286,7 +299,11 @@ pub fn tanh_f32<const F: bool>(x: f32) -> f32 {
         d = fma32::<F>(x2, d, c);
     }
     let r = sel(ax < 0.0004, x, n / d);
-    sel(ax >= 20.0, 1.0f32.copysign(x), r)
+    if select_20 {
+        sel(ax >= 20.0, 1.0f32.copysign(x), r)
+    } else {
+        r
+    }
 }
 
 /// XLA's `tanh` for f64 (Eigen's `ptanh_double`), bit for bit with `F = true`:
@@ -500,6 +517,44 @@ mod tests {
         (0x40175292ffb1e260, 0x407549381a94daae),
         (0xbfdc89aaa6286cd8, 0x3fe47ce594c20c02),
     ];
+
+    /// XLA's `|x| >= 20` select is redundant in f32 with fused multiply-adds
+    /// (which is why `tanh_f32::<true>` leaves it out), not without them.
+    #[test]
+    fn tanh_f32_needs_the_select_only_without_fma() {
+        for s in [1.0f32, -1.0] {
+            assert_eq!(tanh_f32_with::<true>(s * 7.998_811_7, false), s);
+            assert_eq!(tanh_f32_with::<true>(s * 20.0, false), s);
+        }
+        assert_eq!(tanh_f32::<false>(7.998_811_7), 0.999_999_8);
+        assert_eq!(tanh_f32::<false>(20.0), 1.0);
+        let same = |a: f32, b: f32| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+        let special = [
+            0.0f32,
+            -0.0,
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::MAX,
+            1e-45,
+        ];
+        // Every 1021st bit pattern (4.2 million values, all exponents), and the
+        // specials; all 2^32 were checked once outside the suite.
+        for x in (0..=u32::MAX)
+            .step_by(1021)
+            .map(f32::from_bits)
+            .chain(special)
+        {
+            let (without, with) = (
+                tanh_f32_with::<true>(x, false),
+                tanh_f32_with::<true>(x, true),
+            );
+            assert!(
+                same(without, with),
+                "tanh({x:e}): {without:e} without the select, {with:e} with"
+            );
+        }
+    }
 
     #[test]
     fn xla_tanh_and_exp_give_xlas_bits() {

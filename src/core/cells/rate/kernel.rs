@@ -28,7 +28,6 @@
 //! about 260 KB, more than a pool helper's 256 KiB stack. Same arithmetic,
 //! same bits (`mul_add` is the correctly rounded fma either way).
 
-use super::tanh::tanh;
 use super::{out_scale, Act, Integration, Prior, Threshold};
 use crate::core::kernel::{Kernel, Sink, LANES};
 use crate::core::real::{fma, Real};
@@ -103,7 +102,7 @@ fn dfx_slice<T: Real, const F: bool>(act: Act, x: &[T], out: &mut [T]) {
             each!(v => fma::<T, F>(v, T::ZERO, T::ONE))
         }
         Act::Tanh => each!(v => {
-            let t = tanh::<T, F>(v);
+            let t = v.tanh_k::<F>();
             fma::<T, F>(-t, t, T::ONE)
         }),
         Act::Softplus => each!(v => sigmoid::<T, F>(v)),
@@ -135,7 +134,7 @@ fn dfx_slice<T: Real, const F: bool>(act: Act, x: &[T], out: &mut [T]) {
         }
         Act::Telu => each!(v => {
             let ex = v.exp_xla::<F>();
-            let th = tanh::<T, F>(ex);
+            let th = ex.tanh_k::<F>();
             fma::<T, F>(v * ex, fma::<T, F>(-th, th, T::ONE), th)
         }),
         Act::Sine => {
@@ -425,7 +424,7 @@ fn out_pass<T: Real, const F: bool, S: Sink>(
     match act {
         // `x + 0`: XLA drops the addition (-0 stays -0).
         Act::Identity => each!(v => v),
-        Act::Tanh => each!(v => tanh::<T, F>(v)),
+        Act::Tanh => each!(v => v.tanh_k::<F>()),
         Act::Sigmoid => each!(v => sigmoid::<T, F>(v)),
         Act::Relu => each!(v => relu(v)),
         Act::Lrelu => {
@@ -442,7 +441,7 @@ fn out_pass<T: Real, const F: bool, S: Sink>(
             let b = T::from_f64(1.702);
             each!(v => v * sigmoid::<T, F>(v * b))
         }
-        Act::Telu => each!(v => v * tanh::<T, F>(v.exp_xla::<F>())),
+        Act::Telu => each!(v => v * (v.exp_xla::<F>()).tanh_k::<F>()),
         // jnp.logaddexp(x, 0).
         Act::Softplus => each!(v => sel(
             v.is_nan(),

@@ -46,14 +46,14 @@
 //! `tanh` and `exp` are XLA's own (bit for bit what `jnp.tanh` and `jnp.exp`
 //! give on CPU: [`vmath::tanh_f32`](crate::core::vmath::tanh_f32),
 //! [`vmath::exp_xla_f32`](crate::core::vmath::exp_xla_f32) and their f64
-//! twins; float32 `tanh` with fused multiply-adds through `tanh.rs`, the same
-//! bits in fewer operations), `sin`, `cos` and `log1p` the standard library's
+//! twins; float32 `tanh` with fused multiply-adds leaves out XLA's redundant
+//! `|x| >= 20` select, the same bits in fewer operations), `sin`, `cos` and `log1p` the standard library's
 //! (XLA's `sin` and `cos` agree with them; its `log1p` differs in the last bit
 //! or two).
 //!
 //! Files: this one (names, the compartment table, the cell type, the row-wise
 //! activations), `kernel.rs` (the element-wise step kernel: how a block is
-//! computed, and why), `tanh.rs`, `tests.rs` (unit tests).
+//! computed, and why), `tests.rs` (unit tests).
 //!
 //! Refused at creation ([`CellError::InvalidArgument`], naming the accepted
 //! values): unknown names (ngc-learn silently falls back for priors,
@@ -73,7 +73,6 @@ use crate::core::workspace::Workspace;
 use crate::core::Cell;
 
 mod kernel;
-mod tanh;
 
 use kernel::b2t;
 pub use kernel::{RateIo, Step};
