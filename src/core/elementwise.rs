@@ -37,17 +37,46 @@ pub trait ErrorKernel: Copy + Send + Sync + 'static {
     /// Compute [`pre`](Self::pre) one chunk ahead of the rest of the element.
     const PIPELINE: bool = false;
 
+    /// How many of [`early`](Self::early)'s values the kernel uses (at most
+    /// [`EARLY_MAX`]); 0: there is no early pass.
+    const EARLY: usize = 0;
+
     /// The first part of an element, from the prediction alone.
     #[inline(always)]
     fn pre<T: Real, const F: bool>(&self, pred: T) -> T {
         pred
     }
 
+    /// The start of an element that is worth running for every lane of a
+    /// chunk before the rest of any lane: its divisions and what they need.
+    /// Each lane's values reach [`element`](Self::element) (the first
+    /// [`EARLY`](Self::EARLY) of them; the others are zero).
+    #[inline(always)]
+    fn early<T: Real, const F: bool>(
+        &self,
+        _pred: T,
+        _pre: T,
+        _target: T,
+        _param: T,
+    ) -> [T; EARLY_MAX] {
+        [T::ZERO; EARLY_MAX]
+    }
+
     /// `(d, dt, term)` for one element: the derivatives with respect to the
     /// prediction and the target (before modulator and mask), and the
     /// element's term of the summed loss.
-    fn element<T: Real, const F: bool>(&self, pred: T, pre: T, target: T, param: T) -> (T, T, T);
+    fn element<T: Real, const F: bool>(
+        &self,
+        pred: T,
+        pre: T,
+        early: [T; EARLY_MAX],
+        target: T,
+        param: T,
+    ) -> (T, T, T);
 }
+
+/// The most values [`ErrorKernel::early`] gives per element.
+pub const EARLY_MAX: usize = 8;
 
 /// The parameter of each element.
 #[derive(Clone, Copy, Debug)]
@@ -213,8 +242,20 @@ fn chunk<
     };
     let mut terms = [T::ZERO; W];
     let (mut dpo, mut dto, mut ko) = ([T::ZERO; W], [T::ZERO; W], [T::ZERO; W]);
+    // The early pass: its own loop over the chunk, so that its divisions run
+    // back to back instead of between the long dependent chains of the rest.
+    let mut early = [[T::ZERO; W]; EARLY_MAX];
+    if K::EARLY > 0 {
+        for l in 0..W {
+            let e = k.early::<T, F>(c.pred[l], c.pre[l], c.target[l], c.param[l]);
+            for (slot, v) in early.iter_mut().zip(e).take(K::EARLY) {
+                slot[l] = v;
+            }
+        }
+    }
     for l in 0..W {
-        let (d, dt, term) = k.element::<T, F>(c.pred[l], c.pre[l], c.target[l], c.param[l]);
+        let e = std::array::from_fn(|j| early[j][l]);
+        let (d, dt, term) = k.element::<T, F>(c.pred[l], c.pre[l], e, c.target[l], c.param[l]);
         let (mut d, mut dt) = (d, dt);
         if MOD {
             d = d * m[l];

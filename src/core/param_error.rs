@@ -30,7 +30,7 @@
 use std::ffi::CStr;
 use std::marker::PhantomData;
 
-use super::elementwise::{self, ErrorKernel, Param};
+use super::elementwise::{self, ErrorKernel, Param, EARLY_MAX};
 use super::error::CellError;
 use super::layout::for_each_broadcast;
 use super::metadata::json_number;
@@ -169,7 +169,14 @@ impl<C, const RECIP: bool> Copy for ParamKernel<C, RECIP> {}
 
 impl<C: ParamErrorCell, const RECIP: bool> ErrorKernel for ParamKernel<C, RECIP> {
     #[inline(always)]
-    fn element<T: Real, const F: bool>(&self, pred: T, _pre: T, target: T, param: T) -> (T, T, T) {
+    fn element<T: Real, const F: bool>(
+        &self,
+        pred: T,
+        _pre: T,
+        _early: [T; EARLY_MAX],
+        target: T,
+        param: T,
+    ) -> (T, T, T) {
         let n = C::element(pred, target);
         let d = if RECIP { n * param } else { n / param };
         (d, -d, C::term(n))

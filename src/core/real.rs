@@ -54,6 +54,11 @@ pub trait Real:
     fn to_f64(self) -> f64;
     /// The kernels' `ln` ([`vmath`]; `F`: use fused multiply-adds).
     fn ln_k<const F: bool>(self) -> Self;
+    /// The first half of [`ln_k`](Self::ln_k): the reduction (and, in f64, its
+    /// division), as parts for [`ln_finish`](Self::ln_finish).
+    fn ln_start(self) -> [Self; 3];
+    /// The rest of [`ln_k`](Self::ln_k): `x.ln_k()` is `ln_finish(x.ln_start())`.
+    fn ln_finish<const F: bool>(parts: [Self; 3]) -> Self;
     /// The kernels' `exp` ([`vmath`]).
     fn exp_k<const F: bool>(self) -> Self;
     /// The kernels' `tanh` ([`vmath`]: XLA's rational approximation).
@@ -151,6 +156,14 @@ impl Real for f32 {
         vmath::ln_f32::<F>(self)
     }
     #[inline(always)]
+    fn ln_start(self) -> [Self; 3] {
+        vmath::ln_f32_start(self)
+    }
+    #[inline(always)]
+    fn ln_finish<const F: bool>(parts: [Self; 3]) -> Self {
+        vmath::ln_f32_finish::<F>(parts)
+    }
+    #[inline(always)]
     fn exp_k<const F: bool>(self) -> Self {
         vmath::exp_f32::<F>(self)
     }
@@ -216,6 +229,14 @@ impl Real for f64 {
     #[inline(always)]
     fn ln_k<const F: bool>(self) -> Self {
         vmath::ln_f64::<F>(self)
+    }
+    #[inline(always)]
+    fn ln_start(self) -> [Self; 3] {
+        vmath::ln_f64_start(self)
+    }
+    #[inline(always)]
+    fn ln_finish<const F: bool>(parts: [Self; 3]) -> Self {
+        vmath::ln_f64_finish::<F>(parts)
     }
     #[inline(always)]
     fn exp_k<const F: bool>(self) -> Self {

@@ -119,16 +119,27 @@ const EXP64_E: [f64; 10] = [
 /// `ln x = e*ln2_hi + (f + (e*ln2_lo + f^2 Q(f)))`, the last step one fused multiply-add.
 #[inline(always)]
 pub fn ln_f32<const F: bool>(x: f32) -> f32 {
+    ln_f32_finish::<F>(ln_f32_start(x))
+}
+
+/// The reduction of [`ln_f32`]: `[f, e as f32, 0]` (the last slot is unused;
+/// it makes the parts the same shape as [`ln_f64_start`]'s).
+#[inline(always)]
+pub fn ln_f32_start(x: f32) -> [f32; 3] {
     const OFF: u32 = 0x3f2a_aaab; // 2/3
-    const LN2_HI: f32 = 0.693_138_122_56; // 0x3f317180: e * LN2_HI is exact
-    const LN2_LO: f32 = 9.058_000_614_5e-6;
     let ix = x.to_bits();
     let tmp = ix.wrapping_sub(OFF);
     let e = (tmp as i32) >> 23;
     // m = x * 2^-e: a multiplication (exact), so that a NaN x gives a NaN m.
     let m = x * f32::from_bits(0x3f80_0000u32.wrapping_sub(tmp & 0xff80_0000));
-    let f = m - 1.0;
-    let ef = e as f32;
+    [m - 1.0, e as f32, 0.0]
+}
+
+/// The rest of [`ln_f32`], from [`ln_f32_start`]'s parts.
+#[inline(always)]
+pub fn ln_f32_finish<const F: bool>([f, ef, _]: [f32; 3]) -> f32 {
+    const LN2_HI: f32 = 0.693_138_122_56; // 0x3f317180: e * LN2_HI is exact
+    const LN2_LO: f32 = 9.058_000_614_5e-6;
     let q = &LN32_Q;
     let mut poly = q[8];
     for &c in q[..8].iter().rev() {
@@ -185,11 +196,18 @@ pub fn exp_f32<const F: bool>(x: f32) -> f32 {
 /// not the bottleneck in probability mode) that is about 10% of the f64 kernel.
 /// The error is lower too: the rounding errors of `s` and of the correction
 /// term are multiplied by `f^2`-sized quantities.
+///
+/// [`ln_f64_start`] and [`ln_f64_finish`] are its two halves: the reduction
+/// with the division, then the polynomial.
 #[inline(always)]
 pub fn ln_f64<const F: bool>(x: f64) -> f64 {
+    ln_f64_finish::<F>(ln_f64_start(x))
+}
+
+/// The start of [`ln_f64`]: `[f, s, e as f64]`, the reduction and its division.
+#[inline(always)]
+pub fn ln_f64_start(x: f64) -> [f64; 3] {
     const OFF: u64 = 0x3fe6_a09e_667f_3bcd; // sqrt(2)/2
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01; // 32 significant bits
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
     const ISHIFT: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52
     let ix = x.to_bits();
     let tmp = ix.wrapping_sub(OFF);
@@ -199,7 +217,14 @@ pub fn ln_f64<const F: bool>(x: f64) -> f64 {
     let f = m - 1.0;
     // `e as f64` without a 64-bit integer conversion (which AVX2 lacks).
     let ef = f64::from_bits(ISHIFT.to_bits().wrapping_add(e as u64)) - ISHIFT;
-    let s = f / (2.0 + f);
+    [f, f / (2.0 + f), ef]
+}
+
+/// The rest of [`ln_f64`], from [`ln_f64_start`]'s parts.
+#[inline(always)]
+pub fn ln_f64_finish<const F: bool>([f, s, ef]: [f64; 3]) -> f64 {
+    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01; // 32 significant bits
+    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
     let z = s * s;
     let w = z * z;
     let lg = &LN64_LG;

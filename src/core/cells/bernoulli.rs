@@ -15,7 +15,7 @@
 //! `sigma` hyper-parameter it does not have; the metadata here names the
 //! Bernoulli cell and its real hyper-parameters (`input_logits`, `shape`).
 
-use crate::core::elementwise::{self, ErrorKernel, Param};
+use crate::core::elementwise::{self, ErrorKernel, Param, EARLY_MAX};
 use crate::core::error::CellError;
 use crate::core::layout::Layout;
 use crate::core::platform::{Platform, Portable};
@@ -120,6 +120,22 @@ pub fn clip_hi<T: Real>() -> T {
 #[derive(Clone, Copy, Debug)]
 pub struct Kernel<const LOGITS: bool>;
 
+impl<const LOGITS: bool> Kernel<LOGITS> {
+    /// `q`: the probability, clipped.
+    #[inline(always)]
+    fn q<T: Real>(p: T, s: T) -> T {
+        let q = if LOGITS { s } else { p };
+        // jnp.clip: NaN stays NaN (both comparisons are false).
+        if q < clip_lo::<T>() {
+            clip_lo::<T>()
+        } else if q > clip_hi::<T>() {
+            clip_hi::<T>()
+        } else {
+            q
+        }
+    }
+}
+
 impl<const LOGITS: bool> ErrorKernel for Kernel<LOGITS> {
     /// In logits mode the logs need `q = sigmoid(p)`, so computing the
     /// sigmoid one chunk ahead lets its long dependency chain (exp, divide)
@@ -128,6 +144,10 @@ impl<const LOGITS: bool> ErrorKernel for Kernel<LOGITS> {
     /// slower in f32 and f64 on an AVX-512 Zen 5 (same operations, same bits).
     const PIPELINE: bool = LOGITS;
 
+    /// Both logs' reductions (with their divisions in f64) and, in
+    /// probability mode, `g`'s two quotients.
+    const EARLY: usize = if LOGITS { 6 } else { 8 };
+
     /// `sigmoid(p)`.
     #[inline(always)]
     fn pre<T: Real, const F: bool>(&self, p: T) -> T {
@@ -135,27 +155,40 @@ impl<const LOGITS: bool> ErrorKernel for Kernel<LOGITS> {
     }
 
     #[inline(always)]
-    fn element<T: Real, const F: bool>(&self, p: T, s: T, x: T, _param: T) -> (T, T, T) {
-        let q = if LOGITS { s } else { p };
-        // jnp.clip: NaN stays NaN (both comparisons are false).
-        let q = if q < clip_lo::<T>() {
-            clip_lo::<T>()
-        } else if q > clip_hi::<T>() {
-            clip_hi::<T>()
-        } else {
-            q
-        };
+    fn early<T: Real, const F: bool>(&self, p: T, s: T, x: T, _param: T) -> [T; EARLY_MAX] {
+        let q = Self::q(p, s);
         let one_min_q = T::ONE - q;
+        let [a0, a1, a2] = q.ln_start();
+        let [b0, b1, b2] = one_min_q.ln_start();
+        let (ga, gb) = if LOGITS {
+            (T::ZERO, T::ZERO)
+        } else {
+            (x / q, (T::ONE - x) / one_min_q)
+        };
+        [a0, a1, a2, b0, b1, b2, ga, gb]
+    }
+
+    #[inline(always)]
+    fn element<T: Real, const F: bool>(
+        &self,
+        p: T,
+        s: T,
+        e: [T; EARLY_MAX],
+        x: T,
+        _param: T,
+    ) -> (T, T, T) {
+        let q = Self::q(p, s);
         let one_min_x = T::ONE - x;
-        let log_q = q.ln_k::<F>();
-        let log_one_min_q = one_min_q.ln_k::<F>();
+        let log_q = T::ln_finish::<F>([e[0], e[1], e[2]]);
+        let log_one_min_q = T::ln_finish::<F>([e[3], e[4], e[5]]);
         // Two rounded products, as in the reference: with x far outside [0, 1] the
         // two terms nearly cancel, and fusing one would change L visibly.
         let ll = log_q * x + log_one_min_q * one_min_x;
         let g = if LOGITS {
             x - q
         } else {
-            (x / q - one_min_x / one_min_q) * ((T::ONE - s) * s)
+            // x/q - (1-x)/(1-q), the quotients from the early pass.
+            (e[6] - e[7]) * ((T::ONE - s) * s)
         };
         (g, log_q - log_one_min_q, ll)
     }
