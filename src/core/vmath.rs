@@ -228,10 +228,11 @@ pub fn ln_f64_finish<const F: bool>([f, s, ef]: [f64; 3]) -> f64 {
     let z = s * s;
     let w = z * z;
     let lg = &LN64_LG;
-    // fdlibm's split into even and odd powers of w: two short chains.
-    let t1 = w * fma64::<F>(w, fma64::<F>(w, lg[5], lg[3]), lg[1]);
-    let t2 = z * fma64::<F>(w, fma64::<F>(w, fma64::<F>(w, lg[6], lg[4]), lg[2]), lg[0]);
-    let r = t2 + t1;
+    // R = z P(z), P by Estrin's scheme: pairs, then powers w and w^2.
+    let a = fma64::<F>(lg[1], z, lg[0]);
+    let b = fma64::<F>(lg[3], z, lg[2]);
+    let c = fma64::<F>(lg[6], w, fma64::<F>(lg[5], z, lg[4]));
+    let r = z * fma64::<F>(w * w, c, fma64::<F>(w, b, a));
     let hfsq = 0.5 * f * f;
     fma64::<F>(
         ef,
