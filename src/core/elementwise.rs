@@ -24,6 +24,15 @@
 //! ahead ([`ErrorKernel::PIPELINE`]: Bernoulli's sigmoid, whose long
 //! dependency chain then overlaps the previous chunk's logs).
 //!
+//! `early` is the start of the element that is worth running for every lane
+//! of a chunk before the rest of any lane ([`ErrorKernel::EARLY`] values per
+//! lane, through a small array on the stack): the divisions of Bernoulli's logs and
+//! `g`, and what they need. Where the divider is slow beside the multiply-add units
+//! (AVX2 on Zen 3: 4.5 cycles per 4-lane `vdivpd`), divisions spread among
+//! the long dependent chains of the logs stall them; run back to back in
+//! their own short pass they do not (f64 probability mode 20-25% faster there,
+//! `docs/benchmarks.md`). It changes no bit: the same operations, in another order.
+//!
 //! The per-block sum adds lane `l` of each chunk into accumulator `l`, then
 //! the accumulators in a fixed pairwise order. Blocks never straddle a range,
 //! so the sums are bit-identical for any thread count.

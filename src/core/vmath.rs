@@ -191,14 +191,18 @@ pub fn exp_f32<const F: bool>(x: f32) -> f32 {
 /// rather than a longer polynomial: `x = 2^e * m` with `m` in `[sqrt(2)/2,
 /// sqrt(2))`, `f = m - 1` (exact), `s = f / (2 + f)` (one division),
 /// `ln(1 + f) = 2 atanh(s) = f - (f^2/2 - s (f^2/2 + R(s^2)))`, `R` of degree 7 in
-/// `s^2`. The division replaces twelve polynomial terms: on CPUs whose divider
-/// runs beside the multiply-add units (it is otherwise idle in logits mode and
-/// not the bottleneck in probability mode) that is about 10% of the f64 kernel.
+/// `s^2`, evaluated by Estrin's scheme (pairs of terms, then the powers `s^4`
+/// and `s^8`: a chain 7 cycles shorter than fdlibm's two Horner halves, 3.5%
+/// of the f64 Bernoulli kernel on Zen 3; the error bound is unchanged, 0.851
+/// ulp). The division replaces twelve polynomial terms: on CPUs whose divider
+/// runs beside the multiply-add units that is about 10% of the f64 kernel.
 /// The error is lower too: the rounding errors of `s` and of the correction
 /// term are multiplied by `f^2`-sized quantities.
 ///
 /// [`ln_f64_start`] and [`ln_f64_finish`] are its two halves: the reduction
-/// with the division, then the polynomial.
+/// with the division, then the polynomial; a kernel that runs the first for a
+/// whole chunk before the second keeps its divisions out of the polynomials'
+/// dependency chains ([`ErrorKernel::early`](super::elementwise::ErrorKernel::early)).
 #[inline(always)]
 pub fn ln_f64<const F: bool>(x: f64) -> f64 {
     ln_f64_finish::<F>(ln_f64_start(x))
