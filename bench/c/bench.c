@@ -22,30 +22,12 @@
 #include <time.h>
 
 #include "ngc_cells.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "common.h"
 
 static long minflt(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_minflt;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static double unit(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (rng >> 11) * (1.0 / 9007199254740992.0);
 }
 
 static int stagger = 0;
@@ -62,17 +44,6 @@ static void *alloc_array(size_t bytes, int index) {
     }
     return base + off;
 }
-
-#define CHECK(call)                                                                    \
-    do {                                                                               \
-        NgcStatus s_ = (call);                                                         \
-        if (s_ != NGC_OK) {                                                            \
-            char msg_[1024];                                                           \
-            ngc_last_error_message(msg_, sizeof msg_);                                 \
-            fprintf(stderr, "%s failed: %s (%s)\n", #call, ngc_status_str(s_), msg_); \
-            exit(1);                                                                   \
-        }                                                                              \
-    } while (0)
 
 typedef struct {
     void *p, *x, *m, *k, *dp, *dt;

@@ -59,6 +59,7 @@
 #include <time.h>
 
 #include "ngc_cells.h"
+#include "common.h"
 
 /* ------------------------------------------------------------------ */
 /* Allocation counter: malloc & co. interposed (the executable's definitions
@@ -156,41 +157,11 @@ void *memalign(size_t align, size_t n) {
 
 /* ------------------------------------------------------------------ */
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static long minflt(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_minflt;
 }
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static double unit(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (rng >> 11) * (1.0 / 9007199254740992.0);
-}
-
-#define CHECK(call)                                                                    \
-    do {                                                                               \
-        NgcStatus s_ = (call);                                                         \
-        if (s_ != NGC_OK) {                                                            \
-            char msg_[1024];                                                           \
-            ngc_last_error_message(msg_, sizeof msg_);                                 \
-            fprintf(stderr, "%s failed: %s (%s)\n", #call, ngc_status_str(s_), msg_); \
-            exit(1);                                                                   \
-        }                                                                              \
-    } while (0)
 
 static float *array(size_t n) {
     float *p = NULL;
@@ -289,38 +260,56 @@ static void floor_group(const Floor *f, size_t g, size_t groups) {
 }
 
 /* Two threads for the floors, sharing the work as the library's pool does
- * (src/abi/native/pool.rs): the call is cut into GROUPS groups taken in turn
- * by whoever comes first, so the caller never waits for a helper that has not
- * started (the machine is shared); the helper spins between calls while a
- * sample runs and sleeps between samples. `ticket` holds the call's epoch
- * (high 32 bits) and the next group; `inflight` counts helper groups under way. */
+ * (src/abi/native/pool.rs, src/core/workspace.rs `Deal`): the call is cut into
+ * GROUPS groups in two parts; each thread first takes its own part's groups
+ * from the front (the same part call after call, so its core's cache keeps
+ * it), then what is left of the other part from the back, so the caller never
+ * waits for a helper that has not started (the machine is shared); the helper
+ * spins between calls while a sample runs and sleeps between samples. `ends[i]`
+ * holds part i's next group from the front (low 32 bits) and one past its last
+ * group not taken (high 32 bits); `inflight` counts helpers under way. */
 #define GROUPS 64
 static struct {
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     _Atomic int mode; /* 0 sleep, 1 spin, 2 exit */
-    _Atomic uint64_t ticket;
+    _Atomic uint64_t ends[2];
     _Atomic int inflight;
     Floor *_Atomic arg;
-} pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER, .ticket = GROUPS};
+} pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
-/* Takes and runs groups of the current call until none is left. */
-static void take_groups(int helper) {
+/* Takes a group of part `part` from its front or back into *g; 0 when the part is empty. */
+static int take(int part, int front, uint64_t *g) {
+    uint64_t now = atomic_load(&pool.ends[part]);
     for (;;) {
-        if (helper) atomic_fetch_add(&pool.inflight, 1);
-        uint64_t t = atomic_load(&pool.ticket);
-        int got = 0;
-        while ((t & 0xffffffffu) < GROUPS) {
-            if (atomic_compare_exchange_weak(&pool.ticket, &t, t + 1)) {
-                got = 1;
-                break;
-            }
+        uint64_t lo = now & 0xffffffffu, hi = now >> 32;
+        if (lo >= hi) return 0;
+        uint64_t next = front ? now + 1 : now - (1ull << 32);
+        if (atomic_compare_exchange_weak(&pool.ends[part], &now, next)) {
+            *g = front ? lo : hi - 1;
+            return 1;
         }
-        if (got) floor_group(atomic_load(&pool.arg), t & 0xffffffffu, GROUPS);
-        if (helper) atomic_fetch_sub(&pool.inflight, 1);
-        if (!got) return;
     }
+}
+
+static int work_left(void) {
+    for (int i = 0; i < 2; i++) {
+        uint64_t e = atomic_load_explicit(&pool.ends[i], memory_order_relaxed);
+        if ((e & 0xffffffffu) < (e >> 32)) return 1;
+    }
+    return 0;
+}
+
+/* Runs the groups task `task` (0: the caller, 1: the helper) gets. The call's
+ * floor is read after each take: a group always belongs to the call that
+ * `arg` names by then (the caller stores `arg` before opening the call). */
+static void take_groups(int task) {
+    if (task) atomic_fetch_add(&pool.inflight, 1);
+    uint64_t g;
+    while (take(task, 1, &g)) floor_group(atomic_load(&pool.arg), g, GROUPS);
+    while (take(1 - task, 0, &g)) floor_group(atomic_load(&pool.arg), g, GROUPS);
+    if (task) atomic_fetch_sub(&pool.inflight, 1);
 }
 
 static void *helper(void *unused) {
@@ -331,7 +320,7 @@ static void *helper(void *unused) {
         pthread_mutex_unlock(&pool.mu);
         if (atomic_load(&pool.mode) == 2) return NULL;
         while (atomic_load_explicit(&pool.mode, memory_order_relaxed) == 1) {
-            if ((atomic_load_explicit(&pool.ticket, memory_order_relaxed) & 0xffffffffu) < GROUPS)
+            if (work_left())
                 take_groups(1);
             else
                 _mm_pause();
@@ -353,8 +342,9 @@ static void floor_call(Floor *f, int threads) {
         return;
     }
     atomic_store(&pool.arg, f);
-    uint64_t epoch = (atomic_load(&pool.ticket) >> 32) + 1;
-    atomic_store(&pool.ticket, epoch << 32); /* opens the call: group 0 is next */
+    /* Opens the call: part 0 is groups [0, GROUPS/2), part 1 the rest. */
+    atomic_store(&pool.ends[1], (uint64_t)(GROUPS / 2) | ((uint64_t)GROUPS << 32));
+    atomic_store(&pool.ends[0], (uint64_t)(GROUPS / 2) << 32);
     take_groups(0);
     while (atomic_load(&pool.inflight) != 0) _mm_pause();
 }

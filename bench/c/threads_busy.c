@@ -20,36 +20,7 @@
 #include <time.h>
 
 #include "ngc_cells.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static double unit(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (rng >> 11) * (1.0 / 9007199254740992.0);
-}
-
-#define CHECK(call)                                                                    \
-    do {                                                                               \
-        NgcStatus s_ = (call);                                                         \
-        if (s_ != NGC_OK) {                                                            \
-            char msg_[1024];                                                           \
-            ngc_last_error_message(msg_, sizeof msg_);                                 \
-            fprintf(stderr, "%s failed: %s (%s)\n", #call, ngc_status_str(s_), msg_); \
-            exit(1);                                                                   \
-        }                                                                              \
-    } while (0)
+#include "common.h"
 
 typedef struct {
     double median, mean, p90;
@@ -63,16 +34,6 @@ static Stats stats(double *t, int n) {
     s.median = t[n / 2];
     s.p90 = t[(int)(n * 0.9)];
     return s;
-}
-
-static int listed(const char *list, const char *item) {
-    size_t len = strlen(item);
-    for (const char *p = list; (p = strstr(p, item)) != NULL; p += len) {
-        int start = p == list || p[-1] == ',';
-        int end = p[len] == '\0' || p[len] == ',';
-        if (start && end) return 1;
-    }
-    return 0;
 }
 
 int main(int argc, char **argv) {
