@@ -201,12 +201,14 @@ class Report:
         return "\n".join(out)
 
 
-def main():
+def cli(render):
+    """The report scripts' command line, `results.tsv [--md FILE]`: prints
+    render(Report(results.tsv)), and writes it to FILE too with --md."""
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
     ap.add_argument("--md")
     args = ap.parse_args()
-    text = Report(args.results).render()
+    text = render(Report(args.results))
     print(text)
     if args.md:
         with open(args.md, "w") as f:
@@ -214,4 +216,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    cli(Report.render)

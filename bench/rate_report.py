@@ -9,9 +9,7 @@ disturbed by other programs on a shared machine).
 
 Usage: python rate_report.py results.tsv [--md table.md]
 """
-import argparse
-
-from family_report import LABELS, Report
+from family_report import LABELS, cli
 
 RATE = ["rate_euler_identity", "rate_euler_tanh", "rate_rk4_tanh"]
 
@@ -61,17 +59,5 @@ def render(rep):
     return "\n".join(out)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("results")
-    ap.add_argument("--md")
-    args = ap.parse_args()
-    text = render(Report(args.results))
-    print(text)
-    if args.md:
-        with open(args.md, "w") as f:
-            f.write(text + "\n")
-
-
 if __name__ == "__main__":
-    main()
+    cli(render)
