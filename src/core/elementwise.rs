@@ -31,7 +31,8 @@
 //! (AVX2 on Zen 3: 4.5 cycles per 4-lane `vdivpd`), divisions spread among
 //! the long dependent chains of the logs stall them; run back to back in
 //! their own short pass they do not (f64 probability mode 20-25% faster there,
-//! `docs/benchmarks.md`). It changes no bit: the same operations, in another order.
+//! `docs/benchmarks.md`). The same operations in another order: the same numbers
+//! (only the sign of a NaN may differ).
 //!
 //! The per-block sum adds lane `l` of each chunk into accumulator `l`, then
 //! the accumulators in a fixed pairwise order. Blocks never straddle a range,
